@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Build stage: compilers live here only.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY requirements.lock ./
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir -r requirements.lock
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+
+# Runtime stage: slim, non-root, no compilers.
+FROM python:3.11-slim
+ENV PATH="/opt/venv/bin:$PATH" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SELLBOT_LOG_FORMAT=json \
+    SELLBOT_HTTP_PORT=8080
+RUN groupadd --system --gid 10001 sellbot \
+    && useradd --system --uid 10001 --gid sellbot --home-dir /app sellbot
+WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+COPY migrations ./migrations
+COPY alembic.ini ./
+RUN mkdir -p /app/data && chown 10001:10001 /app/data
+USER 10001:10001
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os,sys,urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('SELLBOT_HTTP_PORT','8080'), timeout=4).status == 200 else 1)"]
+ENTRYPOINT ["sellbot"]
+CMD ["run"]

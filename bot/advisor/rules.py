@@ -1,0 +1,128 @@
+"""``RuleAdvisor``: a deterministic strategy choice from a handful of documented thresholds.
+
+With F = book fraction (our value / bid depth within 5% of mid), S = spread in bps and
+σ = volatility in bps per hour, the first matching row decides:
+
+| condition                               | strategy | parameters                                |
+|-----------------------------------------|----------|-------------------------------------------|
+| no order book                           | limit    | offset 0 (at the best bid), 15 min        |
+| F ≤ SMALL_FRACTION and S ≤ TIGHT_SPREAD | market   | one order now                             |
+| S > WIDE_SPREAD and F ≤ MEDIUM_FRACTION | limit    | offset S/3 above the bid, 10 min          |
+| S > WIDE_SPREAD                         | adaptive | slices by F, horizon by slices            |
+| F > LARGE_FRACTION                      | iceberg  | show ~DISPLAY_DEPTH_SHARE of the 5% depth |
+| otherwise                               | twap     | a slice per SLICE_FRACTION of F, 1 min    |
+
+Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves away), and the
+guardrails clamp everything into the configured limits. The slippage allowance is always the
+configured maximum: the executors' price floor does the protecting.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from bot.advisor.guardrails import clamp
+from bot.advisor.port import Advice, AdviceContext
+from bot.domain.decisions import Decision, Limits, StrategyName
+
+SMALL_FRACTION = Decimal("0.02")
+MEDIUM_FRACTION = Decimal("0.10")
+LARGE_FRACTION = Decimal("0.50")
+SLICE_FRACTION = Decimal("0.02")
+TIGHT_SPREAD = Decimal(30)
+WIDE_SPREAD = Decimal(100)
+HIGH_VOLATILITY = Decimal(150)
+DISPLAY_DEPTH_SHARE = Decimal("0.05")
+SLICE_SECONDS = 60
+LIMIT_HORIZON_S = 600
+NO_BOOK_HORIZON_S = 900
+ICEBERG_HORIZON_S = 3600
+_BPS = Decimal("0.01")
+_FRAC = Decimal("0.0001")
+
+
+class RuleAdvisor:
+    """Deterministic advice; the default when no Cerebras key is configured."""
+
+    name = "rules"
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+
+    async def advise(self, ctx: AdviceContext) -> Advice:
+        return Advice(decision=self.decide(ctx), advisor=self.name)
+
+    def decide(self, ctx: AdviceContext) -> Decision:
+        """Return the clamped rule decision for ``ctx`` (pure)."""
+        decision = _choose(ctx, self._limits)
+        volatility = ctx.metrics.volatility_bps_per_hour
+        if volatility is not None and volatility > HIGH_VOLATILITY:
+            decision = decision.with_(
+                horizon_s=decision.horizon_s // 2,
+                reason=f"{decision.reason}; volatility {volatility:.0f} bps/h, horizon halved",
+            )
+        return clamp(decision, self._limits)
+
+
+def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
+    fraction = ctx.book_fraction
+    spread = ctx.metrics.spread_bps
+    slippage = limits.max_slippage_bps
+    if fraction is None or spread is None:
+        return Decision(
+            StrategyName.LIMIT,
+            NO_BOOK_HORIZON_S,
+            max_slippage_bps=slippage,
+            reason="no order book: rest at the best bid",
+        )
+    if fraction <= SMALL_FRACTION and spread <= TIGHT_SPREAD:
+        return Decision(
+            StrategyName.MARKET,
+            limits.min_horizon_s,
+            max_slippage_bps=slippage,
+            reason=f"small ({fraction} of 5% depth), tight spread {spread:.0f} bps",
+        )
+    slices = _slices(fraction)
+    if spread > WIDE_SPREAD:
+        if fraction <= MEDIUM_FRACTION:
+            return Decision(
+                StrategyName.LIMIT,
+                LIMIT_HORIZON_S,
+                limit_offset_bps=_offset(spread),
+                max_slippage_bps=slippage,
+                reason=f"wide spread {spread:.0f} bps: rest inside it",
+            )
+        return Decision(
+            StrategyName.ADAPTIVE,
+            slices * SLICE_SECONDS,
+            slices=slices,
+            limit_offset_bps=_offset(spread),
+            max_slippage_bps=slippage,
+            reason=f"wide spread {spread:.0f} bps and {fraction} of depth",
+        )
+    if fraction > LARGE_FRACTION:
+        return Decision(
+            StrategyName.ICEBERG,
+            ICEBERG_HORIZON_S,
+            slices=slices,
+            display_frac=(DISPLAY_DEPTH_SHARE / fraction).quantize(_FRAC),
+            max_slippage_bps=slippage,
+            reason=f"large: {fraction} of 5% depth, hide the size",
+        )
+    return Decision(
+        StrategyName.TWAP,
+        slices * SLICE_SECONDS,
+        slices=slices,
+        max_slippage_bps=slippage,
+        reason=f"{fraction} of 5% depth: spread over {slices} slices",
+    )
+
+
+def _offset(spread_bps: Decimal) -> Decimal:
+    # A third of the spread above the bid: inside the spread, yet well below the ask
+    return (spread_bps / 3).quantize(_BPS)
+
+
+def _slices(fraction: Decimal) -> int:
+    return max(1, math.ceil(fraction / SLICE_FRACTION))

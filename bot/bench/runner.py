@@ -1,0 +1,286 @@
+"""Run every strategy on the same simulated market, seed by seed, in worker processes.
+
+One *case* is (scenario, size, seed). Its exogenous market (mid path, other traders) is drawn
+from the market model's own rng streams, seeded by ``"{scenario}/{seed}"`` only, so every
+strategy of the case sees the same market whatever it does. Each strategy runs the daemon's
+``ExecutionRunner`` and executors on a fresh in-process ``MatchingEngine`` in virtual time,
+with an in-memory store. Fees are zero: the benchmark measures execution, not the fee table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import structlog
+
+from bot.advisor.port import AdviceContext
+from bot.advisor.rules import RuleAdvisor
+from bot.bench.oracle import optimal_factory
+from bot.bench.scenarios import (
+    HORIZON_S,
+    MAX_SLIPPAGE_BPS,
+    MID0,
+    SLICES,
+    Scenario,
+    market_of,
+    params_of,
+    scenario,
+)
+from bot.clock import VirtualClock
+from bot.domain.balances import BalanceScore, Classification, ScoreMetrics
+from bot.domain.decisions import Decision, Limits, StrategyName
+from bot.domain.executions import Execution, ExecutionState
+from bot.domain.market import Market, OrderBook
+from bot.domain.money import BPS, ZERO
+from bot.domain.orders import Side
+from bot.execution.guards import ExecutionGuards, price_bound
+from bot.execution.memory_store import MemoryExecutionStore
+from bot.execution.port import ExecutorFactory
+from bot.execution.registry import EXECUTORS
+from bot.execution.runner import ExecutionRunner
+from bot.rand import make_rng
+from bot.scoring import bid_depths
+from bot.sim.engine import MatchingEngine
+from bot.sim.exchange import SimExchange
+
+STRATEGIES = ("market", "limit", "twap", "iceberg", "adaptive", "optimal", "advisor")
+BOT_KEY = "bench"
+FLOOR_FRAC = Decimal("0.97")  # a configured price floor 3% under the opening mid
+UNSELLABLE_BPS = 10_000.0  # a remainder below the minimums at the end is worth nothing
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One strategy on one case; costs in bps of the arrival value (positive = cost)."""
+
+    strategy: str
+    is_executed_bps: float | None
+    is_total_bps: float
+    unsold_frac: float
+    completion_s: float | None  # last fill after start, when everything sold
+    violations: int
+    chosen: str = ""  # the advisor's strategy
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    scenario: str
+    size: str
+    seed: int
+    runs: tuple[RunResult, ...]
+
+
+def guards_of(s: Scenario, market: Market) -> ExecutionGuards:
+    return ExecutionGuards(
+        max_slippage_bps=MAX_SLIPPAGE_BPS,
+        price_floors={market.id: MID0 * FLOOR_FRAC},
+        min_order_value=s.min_value,
+        reprice_interval_s=30.0,
+        final_sweep="cross",
+        poll_interval_s=2.0,
+        unknown_grace_s=30.0,
+    )
+
+
+def decision_of(strategy: str, s: Scenario) -> Decision:
+    """Return the fixed decision each baseline strategy runs with."""
+    offset = Decimal(repr(round(2 * s.half_spread_bps / 3, 2)))
+    kind = StrategyName.TWAP if strategy == "optimal" else StrategyName(strategy)
+    return Decision(
+        strategy=kind,
+        horizon_s=HORIZON_S,
+        slices=SLICES if kind is not StrategyName.MARKET else 1,
+        limit_offset_bps=offset if kind in (StrategyName.LIMIT, StrategyName.ICEBERG) else ZERO,
+        display_frac=Decimal("0.2"),
+        max_slippage_bps=MAX_SLIPPAGE_BPS,
+        reason=f"bench {strategy}",
+    )
+
+
+LIMITS = Limits(
+    max_slippage_bps=MAX_SLIPPAGE_BPS,
+    min_slices=1,
+    max_slices=30,
+    min_horizon_s=30,
+    max_horizon_s=HORIZON_S,
+)
+
+
+def advisor_decision(s: Scenario, amount: Decimal, book: OrderBook) -> Decision:
+    """Return the rule advisor's decision from the opening book and the true volatility."""
+    mid = book.mid
+    depth1, depth5 = bid_depths(book, mid)
+    value = amount * (mid or MID0)
+    metrics = ScoreMetrics(
+        best_bid=book.best_bid,
+        mid=mid,
+        spread_bps=book.spread_bps,
+        depth_1pct_quote=depth1,
+        depth_5pct_quote=depth5,
+        volume_24h_quote=s.daily * MID0,
+        volatility_bps_per_hour=Decimal(repr(round(s.sigma_bps_s * 60, 2))),
+    )
+    score = BalanceScore(
+        currency="bench",
+        market="benchusdt",
+        amount=amount,
+        classification=Classification.SELL,
+        score=Decimal(1),
+        value_quote=value,
+        metrics=metrics,
+    )
+    ctx = AdviceContext(score=score, market=market_of(s), book=book)
+    return RuleAdvisor(LIMITS).decide(ctx)
+
+
+async def run_strategy(
+    s: Scenario, amount: Decimal, seed: int, strategy: str
+) -> tuple[RunResult, MatchingEngine]:
+    """Run one strategy on the case's market and measure it."""
+    clock = VirtualClock()
+    market = market_of(s)
+    engine = MatchingEngine(clock, make_rng(seed, "bench.engine"), fee_rate=ZERO)
+    engine.add_market(market, params_of(s), seed=f"{s.name}/{seed}")
+    engine.deposit(BOT_KEY, market.base, amount)
+    exchange = SimExchange(engine, BOT_KEY, clock=clock)
+    guards = guards_of(s, market)
+    executors: Mapping[str, ExecutorFactory] = EXECUTORS
+    chosen = ""
+    if strategy == "optimal":
+        executors = {**EXECUTORS, StrategyName.TWAP: optimal_factory(s.rho)}
+        decision = decision_of(strategy, s)
+    elif strategy == "advisor":
+        decision = advisor_decision(s, amount, engine.order_book(market.id, 200))
+        chosen = str(decision.strategy)
+    else:
+        decision = decision_of(strategy, s)
+    store = MemoryExecutionStore()
+    runner = ExecutionRunner(
+        exchange=exchange, store=store, clock=clock, guards=guards, seed=seed, executors=executors
+    )
+    execution = Execution(
+        id=f"{strategy}-{seed}",
+        market=market.id,
+        currency=market.base,
+        allocated=amount,
+        decision=decision,
+        state=ExecutionState.QUEUED,
+        created_at=clock.now(),
+    )
+    done = await clock.run(runner.run(execution))
+    result = _measure(engine, store, done, market, guards, strategy, chosen)
+    return result, engine
+
+
+def _measure(
+    engine: MatchingEngine,
+    store: MemoryExecutionStore,
+    done: Execution,
+    market: Market,
+    guards: ExecutionGuards,
+    strategy: str,
+    chosen: str,
+) -> RunResult:
+    arrival = done.arrival_mid or MID0
+    bound = price_bound(market, arrival, guards, done.decision.max_slippage_bps)
+    fills = [fill for _, _, fill in store.fills.values()]
+    violations = sum(1 for f in fills if f.price < bound)
+    violations += 1 if done.sold > done.allocated else 0
+    unsold = done.allocated - done.sold
+    value = arrival * done.allocated
+    dump = _dump_value(engine, market, unsold, guards)
+    total = float((value - done.proceeds - dump) / value * BPS) if value > 0 else 0.0
+    executed = done.shortfall_bps
+    started = (done.started_at or done.created_at).timestamp()
+    last = max((f.at.timestamp() for f in fills), default=None)
+    completion = last - started if last is not None and unsold <= 0 else None
+    return RunResult(
+        strategy=strategy,
+        is_executed_bps=float(executed) if executed is not None else None,
+        is_total_bps=total,
+        unsold_frac=float(unsold / done.allocated) if done.allocated > 0 else 0.0,
+        completion_s=completion,
+        violations=violations,
+        chosen=chosen,
+    )
+
+
+def _dump_value(
+    engine: MatchingEngine, market: Market, unsold: Decimal, guards: ExecutionGuards
+) -> Decimal:
+    """Return what dumping ``unsold`` into the bids at the end would fetch (0 if unsellable).
+
+    Only the background model rests bids here (the bot only sells), so its levels are the
+    whole bid side; they are walked lazily instead of materialising a deep book.
+    """
+    model = engine.model(market.id)
+    if unsold <= 0 or model is None:
+        return ZERO
+    engine.sync(market.id)
+    left, proceeds = unsold, ZERO
+    for price, amount in model.levels(Side.BUY):
+        take = min(left, amount)
+        proceeds += take * price
+        left -= take
+        if left <= 0:
+            break
+    if left > 0 or proceeds < max(market.min_value, guards.min_order_value):
+        return ZERO
+    return proceeds
+
+
+async def _run_case(name: str, size: str, amount: Decimal, seed: int) -> CaseResult:
+    s = scenario(name)
+    runs = [(await run_strategy(s, amount, seed, strategy))[0] for strategy in STRATEGIES]
+    return CaseResult(name, size, seed, tuple(runs))
+
+
+@contextmanager
+def quiet_logs() -> Iterator[None]:
+    """Drop the executors' info events (thousands per second here), restoring the config."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def run_cases(cases: list[tuple[str, str, str, int]]) -> list[CaseResult]:
+    """Run a batch of cases (scenario, size label, amount, seed) in this process."""
+
+    async def batch() -> list[CaseResult]:
+        return [await _run_case(n, size, Decimal(a), seed) for n, size, a, seed in cases]
+
+    with quiet_logs():
+        return asyncio.run(batch())
+
+
+def all_cases(
+    scenarios: Iterable[Scenario], seeds: int, sizes: set[str] | None = None
+) -> list[tuple[str, str, str, int]]:
+    out: list[tuple[str, str, str, int]] = []
+    for s in scenarios:
+        for label, amount in s.sizes():
+            if sizes is not None and label not in sizes:
+                continue
+            out.extend((s.name, label, str(amount), seed) for seed in range(seeds))
+    return out
+
+
+def run_all(cases: list[tuple[str, str, str, int]], *, workers: int = 2) -> list[CaseResult]:
+    """Run ``cases`` in ``workers`` processes; the result does not depend on the split."""
+    if workers <= 1 or len(cases) < 2:
+        return run_cases(cases)
+    chunks = [cases[i :: workers * 4] for i in range(workers * 4)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(run_cases, [c for c in chunks if c]))
+    results = [r for part in parts for r in part]
+    order = {c: i for i, c in enumerate((n, size, seed) for n, size, _, seed in cases)}
+    return sorted(results, key=lambda r: order[(r.scenario, r.size, r.seed)])

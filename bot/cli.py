@@ -1,0 +1,109 @@
+"""Command line: parse arguments, load settings, dispatch; exit codes are the contract.
+
+Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.settings import Settings, SettingsError, effective_settings, load_settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command was given arguments it cannot work with (exit code 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sellbot", description="Sell crypto balances on SafeTrade.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--simulate", action="store_true", help="trade on an embedded simulator")
+    run.add_argument("--once", action="store_true", help="one cycle, wait for its sales, exit")
+
+    sim = sub.add_parser("sim", help="the SafeTrade simulator")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")
+    serve = sim_sub.add_parser("serve", help="serve the simulator over HTTP + WebSocket")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8900)
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--api-key", default=None)
+    serve.add_argument("--api-secret", default=None)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+
+    sub.add_parser("config", help="print the effective settings, secrets masked")
+
+    advise = sub.add_parser("advise", help="print scores and the decision for each balance")
+    advise.add_argument("--simulate", action="store_true", help="use the demo simulator")
+
+    for name, text in (("status", "running executions and open orders"),
+                       ("history", "finished executions")):  # fmt: skip
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        cmd.add_argument("--limit", type=int, default=50)
+    orders = sub.add_parser("orders", help="orders of one execution")
+    orders.add_argument("--execution", required=True, metavar="ID")
+    orders.add_argument("--json", action="store_true")
+    cancel = sub.add_parser("cancel", help="cancel an execution and its open orders")
+    cancel.add_argument("execution_id")
+    sub.add_parser("pause", help="stop placing new orders (persisted kill switch)")
+    sub.add_parser("resume", help="allow new orders again")
+
+    bench = sub.add_parser("bench", help="execution-quality benchmark")
+    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--seeds", type=int, default=None)
+    bench.add_argument("--json", dest="json_path", default=None, metavar="PATH")
+    bench.add_argument("--plot", dest="plot_path", default=None, metavar="PATH")
+    return p
+
+
+def _print_config(settings: Settings) -> int:
+    rows = effective_settings(settings)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+    return EXIT_OK
+
+
+def _command(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
+    """Return the async handler for ``args`` (imported lazily: start-up stays fast)."""
+    from bot import cli_commands
+
+    return cli_commands.handler_for(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        for line in e.lines:
+            print(f"sellbot: config error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "config":
+        try:
+            return _print_config(settings)
+        except BrokenPipeError:
+            return EXIT_OK
+    handler = _command(args)
+    if handler is None:
+        print(f"sellbot: {args.command} is not available in this build", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(handler(settings))
+    except UsageError as e:
+        print(f"sellbot: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK

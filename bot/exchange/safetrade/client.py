@@ -1,0 +1,408 @@
+"""``SafeTradeClient``: the ``Exchange`` port over SafeTrade's REST API.
+
+One ``aiohttp.ClientSession`` with an explicit timeout; every private request re-signed with a
+fresh nonce corrected to the server clock; a token bucket before every request; idempotent
+reads retried with capped, jittered back-off; order writes never retried. An order POST whose
+outcome is unknown raises ``OrderOutcomeUnknown`` and is resolved by ``find_order``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import structlog
+from pydantic import SecretStr
+
+from bot.clock import Clock
+from bot.domain.balances import Balance
+from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
+from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType
+from bot.exchange.errors import (
+    AuthError,
+    ExchangeUnavailable,
+    MalformedResponse,
+    OrderOutcomeUnknown,
+    RateLimited,
+    TransientError,
+)
+from bot.exchange.ratelimit import TokenBucket
+from bot.exchange.retry import RetryPolicy
+from bot.exchange.safetrade import endpoints as ep
+from bot.exchange.safetrade import wire
+from bot.exchange.safetrade.auth import NonceSource, auth_headers
+from bot.exchange.safetrade.errors import error_codes, map_error
+
+Params = Mapping[str, str | int]
+
+log = structlog.get_logger()
+
+_MAX_PAGES = 50
+_REMEMBERED_REQUESTS = 2000
+# A lost order is looked for among orders created this long around when we sent it
+_MATCH_BEFORE = timedelta(seconds=30)
+_MATCH_AFTER = timedelta(seconds=120)
+
+
+class NonceRejected(AuthError):
+    """The server refused the nonce (clock drift or reordering); the request did not run."""
+
+
+def _plain(value: Decimal) -> str:
+    """Render a Decimal without exponent notation (``1E-8`` → ``0.00000001``)."""
+    return format(value, "f")
+
+
+def _reveal(value: SecretStr | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+class SafeTradeClient:
+    """Speak SafeTrade REST; implements the ``Exchange`` Protocol."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | str | None,
+        api_secret: SecretStr | str | None,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        timeout_s: float = 10.0,
+        rate_limit_per_s: float = 8.0,
+        rate_burst: float | None = None,
+        retry: RetryPolicy | None = None,
+        session: aiohttp.ClientSession | None = None,
+        time_sync_interval_s: float = 600.0,
+        max_body_bytes: int = 8 * 1024 * 1024,
+        find_scan_pages: int = 3,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        key = _reveal(api_key)
+        self._api_key = key
+        self._api_secret = SecretStr(_reveal(api_secret) or "") if api_secret else None
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 5.0))
+        self._limiter = TokenBucket(clock, rate_limit_per_s, burst=rate_burst)
+        self.retry = retry or RetryPolicy(clock, rng)
+        self._session = session
+        self._owns_session = session is None
+        self.nonces = NonceSource(clock)
+        self._sync_interval_s = time_sync_interval_s
+        self._synced_at: float | None = None
+        self._sync_lock = asyncio.Lock()
+        self._max_body = max_body_bytes
+        self._scan_pages = find_scan_pages
+        self._sent: OrderedDict[str, tuple[OrderRequest, datetime]] = OrderedDict()
+        self._attributed: dict[str, str] = {}  # exchange order id → our client id
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self._api_key and self._api_secret)
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, headers={"Accept": "application/json"}
+            )
+            self._owns_session = True
+        return self._session
+
+    def _auth(self) -> dict[str, str]:
+        if self._api_key is None or self._api_secret is None:
+            raise AuthError("no API key configured for a private request")
+        nonce = self.nonces.next()
+        return auth_headers(self._api_key, self._api_secret.get_secret_value(), nonce)
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > self._max_body:
+                raise MalformedResponse(f"body larger than {self._max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, body: Any, private: bool
+    ) -> Any:
+        """Send one request and return its decoded JSON body (no retry)."""
+        await self._limiter.acquire()
+        headers = self._auth() if private else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        started = self._clock.monotonic()
+        try:
+            async with self._http().request(
+                method, self.base_url + path, params=params, data=data, headers=headers
+            ) as response:
+                raw = await self._read_body(response)
+                status, response_headers = response.status, response.headers
+        except asyncio.CancelledError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            log.info("exchange_request_failed", method=method, path=path, error=type(e).__name__)
+            raise ExchangeUnavailable(f"{method} {path}: {type(e).__name__}") from e
+        log.debug(
+            "exchange_request",
+            method=method,
+            path=path,
+            status=status,
+            elapsed_ms=round((self._clock.monotonic() - started) * 1000, 1),
+        )
+        if 200 <= status < 300:
+            return wire.parse_json(raw)
+        if status == 401 and ep.NONCE_CODES & set(error_codes(raw)):
+            raise NonceRejected(f"HTTP 401: {', '.join(sorted(ep.NONCE_CODES))}")
+        raise map_error(status, raw, response_headers, now=self._clock.now())
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        private: bool = False,
+    ) -> Any:
+        """Send once; a refused nonce (the request did not run) is re-synced and re-signed."""
+        if private:
+            await self._ensure_time_synced()
+        try:
+            return await self._send(method, path, params=params, body=body, private=private)
+        except NonceRejected:
+            log.warning("exchange_nonce_rejected", path=path)
+            await self.sync_time()
+            return await self._send(method, path, params=params, body=body, private=private)
+
+    async def _get(self, path: str, *, params: Params | None = None, private: bool = False) -> Any:
+        return await self.retry.run(
+            lambda: self._call("GET", path, params=params, private=private), name=path
+        )
+
+    # --- server time ------------------------------------------------------------------------
+
+    async def sync_time(self) -> float:
+        """Measure the server clock offset (seconds) and use it for nonces from now on."""
+        async with self._sync_lock:
+            sent = self._clock.time()
+            raw = await self.retry.run(lambda: self._call("GET", ep.TIMESTAMP), name="timestamp")
+            received = self._clock.time()
+            server = wire.parse_server_time(raw).timestamp()
+            offset = server - (sent + received) / 2
+            self.nonces.set_offset(offset)
+            self._synced_at = self._clock.monotonic()
+        log.info("exchange_time_synced", offset_ms=round(offset * 1000, 1))
+        return offset
+
+    async def _ensure_time_synced(self) -> None:
+        due = self._synced_at is None or (
+            self._clock.monotonic() - self._synced_at >= self._sync_interval_s
+        )
+        if not due:
+            return
+        try:
+            await self.sync_time()
+        except (TransientError, MalformedResponse) as e:
+            # keep the last offset; a refused nonce forces another sync anyway
+            self._synced_at = self._clock.monotonic()
+            log.warning("exchange_time_sync_failed", error=type(e).__name__)
+
+    async def server_time(self) -> datetime:
+        return wire.parse_server_time(await self._get(ep.TIMESTAMP))
+
+    # --- public market data -----------------------------------------------------------------
+
+    async def markets(self) -> list[Market]:
+        return wire.parse_markets(await self._get(ep.MARKETS))
+
+    async def tickers(self) -> dict[str, Ticker]:
+        return wire.parse_tickers(await self._get(ep.TICKERS), self._clock.now())
+
+    async def ticker(self, market: str) -> Ticker:
+        return wire.parse_ticker(await self._get(ep.ticker(market)), market, self._clock.now())
+
+    async def order_book(self, market: str, depth: int = 50) -> OrderBook:
+        params = {ep.BOOK_ASKS_LIMIT: depth, ep.BOOK_BIDS_LIMIT: depth}
+        raw = await self._get(ep.order_book(market), params=params)
+        return wire.parse_order_book(raw, market, depth)
+
+    async def public_trades(self, market: str, limit: int = 100) -> list[PublicTrade]:
+        raw = await self._get(ep.public_trades(market), params={ep.TRADES_LIMIT: limit})
+        return wire.parse_public_trades(raw, market)
+
+    async def candles(
+        self, market: str, period_min: int, time_from: int, time_to: int
+    ) -> list[Candle]:
+        params = {ep.KLINE_PERIOD: period_min, ep.KLINE_FROM: time_from, ep.KLINE_TO: time_to}
+        return wire.parse_candles(await self._get(ep.k_line(market), params=params))
+
+    # --- private reads ----------------------------------------------------------------------
+
+    async def balances(self) -> list[Balance]:
+        return wire.parse_balances(await self._get(ep.BALANCES, private=True))
+
+    async def get_order(self, order_id: str) -> Order:
+        order = wire.parse_order(await self._get(ep.order(order_id), private=True))
+        return self._with_client_id(order)
+
+    async def orders(
+        self,
+        market: str | None = None,
+        state: OrderState | None = None,
+        *,
+        page: int = 1,
+        limit: int = 100,
+    ) -> list[Order]:
+        params: dict[str, str | int] = {ep.LIST_PAGE: page, ep.LIST_LIMIT: limit}
+        if market is not None:
+            params[ep.LIST_MARKET] = market
+        if state is not None:
+            if state not in ep.STATE_QUERY:
+                raise ValueError(f"the exchange has no orders in local state {state}")
+            params[ep.LIST_STATE] = ep.STATE_QUERY[state]
+        raw = await self._get(ep.ORDERS, params=params, private=True)
+        return [self._with_client_id(o) for o in wire.parse_orders(raw)]
+
+    async def open_orders(self, market: str | None = None) -> list[Order]:
+        found: list[Order] = []
+        for page in range(1, _MAX_PAGES + 1):
+            batch = await self.orders(market, OrderState.OPEN, page=page, limit=ep.LIST_MAX_LIMIT)
+            found.extend(batch)
+            if len(batch) < ep.LIST_MAX_LIMIT:
+                break
+        return found
+
+    async def order_trades(self, order_id: str) -> list[Fill]:
+        return wire.parse_fills(await self._get(ep.order_trades(order_id), private=True))
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Place an order once; never re-sent.
+
+        Raises:
+            OrderOutcomeUnknown: timeout, connection failure, 5xx or malformed answer; the
+                order may exist: resolve with ``find_order(request.market, request.client_id)``.
+            InsufficientBalance, InvalidOrder, AuthError, RateLimited: refused, not placed.
+        """
+        body = {
+            ep.ORDER_MARKET: request.market,
+            ep.ORDER_SIDE: request.side.value,
+            ep.ORDER_TYPE: request.type.value,
+            ep.ORDER_AMOUNT: _plain(request.amount),
+            ep.ORDER_CLIENT_ID: request.client_id,
+        }
+        if request.price is not None:
+            body[ep.ORDER_PRICE] = _plain(request.price)
+        self._remember(request)
+        try:
+            order = wire.parse_order(await self._call("POST", ep.ORDERS, body=body, private=True))
+        except RateLimited:
+            raise
+        except (TransientError, MalformedResponse) as e:
+            log.warning(
+                "order_outcome_unknown", client_id=request.client_id, error=type(e).__name__
+            )
+            raise OrderOutcomeUnknown(str(e), client_id=request.client_id) from e
+        if order.client_id is None:
+            order = replace(order, client_id=request.client_id)
+        self._attributed[order.id] = request.client_id
+        log.info("order_placed", client_id=request.client_id, order_id=order.id)
+        return order
+
+    async def cancel_order(self, order_id: str) -> Order:
+        raw = await self._call("POST", ep.cancel_order(order_id), private=True)
+        return self._with_client_id(wire.parse_order(raw))
+
+    async def cancel_all(self, market: str | None = None) -> list[Order]:
+        body = {ep.CANCEL_ALL_MARKET: market} if market is not None else None
+        raw = await self._call("POST", ep.CANCEL_ALL, body=body, private=True)
+        return [self._with_client_id(o) for o in wire.parse_orders(raw)]
+
+    # --- resolving unknown outcomes ---------------------------------------------------------
+
+    def _remember(self, request: OrderRequest) -> None:
+        self._sent[request.client_id] = (request, self._clock.now())
+        self._sent.move_to_end(request.client_id)
+        while len(self._sent) > _REMEMBERED_REQUESTS:
+            self._sent.popitem(last=False)
+
+    def _with_client_id(self, order: Order) -> Order:
+        if order.client_id is None and order.id in self._attributed:
+            return replace(order, client_id=self._attributed[order.id])
+        return order
+
+    async def find_order(self, market: str, client_id: str) -> Order | None:
+        """Return our order with ``client_id`` on ``market``, or None if none exists.
+
+        Asks the exchange to filter by client id, then scans the market's recent orders (an
+        exchange may ignore the filter or not store client ids; then an order is matched by
+        the side, type, amount and price we sent, close to when we sent it).
+        """
+        params: dict[str, str | int] = {ep.LIST_MARKET: market, ep.LIST_CLIENT_ID: client_id}
+        listed = wire.parse_orders(await self._get(ep.ORDERS, params=params, private=True))
+        found = next((o for o in listed if o.client_id == client_id), None)
+        for page in range(1, self._scan_pages + 1):
+            if found is not None:
+                break
+            batch = await self.orders(market, page=page, limit=ep.LIST_MAX_LIMIT)
+            found = next((o for o in batch if o.client_id == client_id), None)
+            found = found or self._match_by_shape(client_id, batch)
+            if len(batch) < ep.LIST_MAX_LIMIT:
+                break
+        if found is not None:
+            self._attributed[found.id] = client_id
+            found = replace(found, client_id=client_id)
+        log.info("order_lookup", client_id=client_id, found=found is not None)
+        return found
+
+    def _match_by_shape(self, client_id: str, batch: list[Order]) -> Order | None:
+        sent = self._sent.get(client_id)
+        if sent is None:
+            return None
+        request, sent_at = sent
+        candidates = [
+            o
+            for o in batch
+            if o.client_id is None
+            and o.id not in self._attributed
+            and o.market == request.market
+            and o.side is request.side
+            and o.type is request.type
+            and o.amount == request.amount
+            and (request.type is OrderType.MARKET or o.price == request.price)
+            and sent_at - _MATCH_BEFORE <= o.created_at <= sent_at + _MATCH_AFTER
+        ]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda o: abs((o.created_at - sent_at).total_seconds()))
+        log.warning("order_matched_by_shape", client_id=client_id, order_id=best.id)
+        return best
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def __aenter__(self) -> SafeTradeClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()

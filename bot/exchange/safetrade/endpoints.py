@@ -1,0 +1,173 @@
+"""Every SafeTrade (Peatio/OpenDAX) convention the client relies on, in one place.
+
+Anything marked *(Peatio)* in /work/shared/safetrade-api.md is an assumption until the live
+exchange confirms it; a correction is a change to this module only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.domain.orders import OrderState
+
+# --- auth headers (example client) ---
+HEADER_APIKEY: Final = "X-Auth-Apikey"
+HEADER_NONCE: Final = "X-Auth-Nonce"
+HEADER_SIGNATURE: Final = "X-Auth-Signature"
+AUTH_HEADERS: Final = (HEADER_APIKEY, HEADER_NONCE, HEADER_SIGNATURE)
+
+# --- public REST (paths relative to the base URL, e.g. https://safe.trade/api/v2) ---
+TIMESTAMP: Final = "/trade/public/timestamp"
+MARKETS: Final = "/public/markets"
+TICKERS: Final = "/public/markets/tickers"  # (Peatio)
+
+
+def ticker(market: str) -> str:
+    return f"/public/markets/{market}/tickers"
+
+
+def order_book(market: str) -> str:
+    return f"/public/markets/{market}/order-book"
+
+
+def public_trades(market: str) -> str:
+    return f"/public/markets/{market}/trades"  # (Peatio)
+
+
+def k_line(market: str) -> str:
+    return f"/public/markets/{market}/k-line"  # (Peatio)
+
+
+# Query parameter names (Peatio)
+BOOK_ASKS_LIMIT: Final = "asks_limit"
+BOOK_BIDS_LIMIT: Final = "bids_limit"
+TRADES_LIMIT: Final = "limit"
+KLINE_PERIOD: Final = "period"
+KLINE_FROM: Final = "time_from"
+KLINE_TO: Final = "time_to"
+
+# --- private REST (used live unless marked) ---
+BALANCES: Final = "/trade/account/balances/spot"
+ORDERS: Final = "/trade/market/orders"
+CANCEL_ALL: Final = "/trade/market/orders/cancel"  # (Peatio)
+
+
+def order(order_id: str) -> str:
+    return f"/trade/market/orders/{order_id}"  # (Peatio path shape)
+
+
+def order_trades(order_id: str) -> str:
+    return f"/trade/market/orders/{order_id}/trades"
+
+
+def cancel_order(order_id: str) -> str:
+    return f"/trade/market/orders/{order_id}/cancel"
+
+
+# Order request body / list filters (the live bot sent ``type``; ``client_id`` is Finex)
+ORDER_MARKET: Final = "market"
+ORDER_SIDE: Final = "side"
+ORDER_TYPE: Final = "type"
+ORDER_AMOUNT: Final = "amount"
+ORDER_PRICE: Final = "price"
+ORDER_CLIENT_ID: Final = "client_id"
+LIST_MARKET: Final = "market"
+LIST_STATE: Final = "state"
+LIST_PAGE: Final = "page"
+LIST_LIMIT: Final = "limit"
+LIST_CLIENT_ID: Final = "client_id"
+LIST_MAX_LIMIT: Final = 100
+CANCEL_ALL_MARKET: Final = "market"
+
+# --- field-name alternatives accepted in responses (first match wins) ---
+ORDER_TYPE_FIELDS: Final = ("ord_type", "type")
+ORDER_CLIENT_ID_FIELDS: Final = ("client_id",)
+ORDER_AMOUNT_FIELDS: Final = ("origin_volume", "amount", "volume")
+ORDER_FILLED_FIELDS: Final = ("executed_volume", "filled_volume")
+BOOK_AMOUNT_FIELDS: Final = ("remaining_volume", "amount", "volume")
+BALANCE_AVAILABLE_FIELDS: Final = ("balance", "available")
+FILL_FEE_FIELDS: Final = ("fee_amount", "fee")
+FILL_AT_FIELDS: Final = ("created_at", "at")
+# The reference doc: ticker ``amount`` is the quote volume, ``volume`` (``vol``) the base volume
+TICKER_BASE_VOLUME_FIELDS: Final = ("volume", "vol")
+TICKER_QUOTE_VOLUME_FIELDS: Final = ("amount", "quote_volume")
+TICKER_BID_FIELDS: Final = ("buy", "bid")
+TICKER_ASK_FIELDS: Final = ("sell", "ask")
+
+# --- order states (Peatio) ---
+ORDER_STATES: Final[dict[str, OrderState]] = {
+    "pending": OrderState.OPEN,
+    "wait": OrderState.OPEN,
+    "done": OrderState.FILLED,
+    "cancel": OrderState.CANCELLED,
+    "reject": OrderState.REJECTED,
+}
+# What to send as ``state=`` when listing orders in one of our states
+STATE_QUERY: Final[dict[OrderState, str]] = {
+    OrderState.OPEN: "wait",
+    OrderState.PENDING: "pending",
+    OrderState.FILLED: "done",
+    OrderState.CANCELLED: "cancel",
+    OrderState.REJECTED: "reject",
+}
+
+# --- error codes (Peatio/Barong: ``{"errors": ["code", ...]}``) ---
+AUTH_CODES: Final = frozenset(
+    {
+        "authz.invalid_signature",
+        "authz.apikey_not_active",
+        "authz.nonce_not_valid_timestamp",
+        "authz.invalid_session",
+    }
+)
+NONCE_CODES: Final = frozenset({"authz.nonce_not_valid_timestamp"})
+NOT_FOUND_CODES: Final = frozenset({"record.not_found"})
+INSUFFICIENT_BALANCE_CODES: Final = frozenset(
+    {"market.order.insufficient_balance", "market.account.insufficient_balance"}
+)
+INVALID_ORDER_CODES: Final = frozenset(
+    {
+        "market.order.invalid_volume_or_price",
+        "market.order.market_order_price",
+        "market.market.doesnt_exist",
+        "market.order.invalid_side",
+        "market.order.invalid_type",
+        "market.order.create_error",
+    }
+)
+ERROR_LIST_FIELDS: Final = ("errors", "error", "message")
+
+# --- WebSocket (Ranger) ---
+WS_PUBLIC: Final = "/websocket/public"
+WS_PRIVATE: Final = "/websocket/private"
+WS_EVENT: Final = "event"
+WS_SUBSCRIBE: Final = "subscribe"
+WS_UNSUBSCRIBE: Final = "unsubscribe"
+WS_STREAMS: Final = "streams"
+WS_SEQUENCE_FIELDS: Final = ("sequence", "seq")
+STREAM_TICKERS: Final = "global.tickers"
+STREAM_ORDER: Final = "order"
+STREAM_TRADE: Final = "trade"
+STREAM_BALANCE: Final = "balance"
+
+
+def stream_ob_snap(market: str) -> str:
+    return f"{market}.ob-snap"
+
+
+def stream_ob_inc(market: str) -> str:
+    return f"{market}.ob-inc"
+
+
+def stream_trades(market: str) -> str:
+    return f"{market}.trades"
+
+
+def ws_url(base_url: str, private: bool) -> str:
+    """Return the WebSocket URL for a REST base URL (``http(s)`` → ``ws(s)``)."""
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base[len("https://") :]
+    elif base.startswith("http://"):
+        base = "ws://" + base[len("http://") :]
+    return base + (WS_PRIVATE if private else WS_PUBLIC)

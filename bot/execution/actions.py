@@ -1,0 +1,140 @@
+"""Steps every executor shares: read progress from the store, sell within guards, cancel, sweep.
+
+The amount of any new order is at most ``allocated - committed`` (see ``store.py``), computed
+from stored rows right before sending, so no sequence of partial fills, cancels, unknown
+outcomes or restarts can sell more than the allocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.domain.executions import Execution
+from bot.domain.market import OrderBook
+from bot.domain.money import ZERO, quantize_down
+from bot.domain.orders import OrderType
+from bot.execution.guards import guard_price, is_dust, order_amount, split_amount
+from bot.execution.planning import marketable_price
+from bot.execution.port import DONE, ExecutionContext, StepResult
+from bot.execution.store import OrderRecord, committed_amount
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    sold: Decimal
+    committed: Decimal
+    orders: list[OrderRecord]
+
+    @property
+    def open(self) -> list[OrderRecord]:
+        return [o for o in self.orders if not o.state.terminal]
+
+    def room(self, execution: Execution) -> Decimal:
+        """Return what may still be placed."""
+        return max(ZERO, execution.allocated - self.committed)
+
+    def newest_open_at(self) -> float | None:
+        opened = self.open
+        return max(o.created_at.timestamp() for o in opened) if opened else None
+
+
+async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
+    """Return sold and committed amounts from the store, without touching the exchange."""
+    orders = await ctx.store.orders_for(execution.id)
+    filled = await ctx.store.filled_by_order(execution.id)
+    return Progress(
+        sold=sum(filled.values(), ZERO),
+        committed=committed_amount(orders, filled),
+        orders=orders,
+    )
+
+
+async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
+    """Poll every live order (and missing fills of finished ones), then read progress."""
+    orders = await ctx.store.orders_for(execution.id)
+    filled = await ctx.store.filled_by_order(execution.id)
+    for order in orders:
+        if not order.state.terminal or order.filled > filled.get(order.client_id, ZERO):
+            await ctx.tracker.refresh(order)
+    return await read_progress(ctx, execution)
+
+
+async def order_book(ctx: ExecutionContext) -> OrderBook:
+    return await ctx.exchange.order_book(ctx.market.id, 50)
+
+
+async def sell(
+    ctx: ExecutionContext,
+    execution: Execution,
+    progress: Progress,
+    want: Decimal,
+    price: Decimal,
+) -> list[OrderRecord]:
+    """Place sell limits for up to ``want`` at ``price`` (raised to the bound), within room.
+
+    The amount is split by the market's max order size; a part below the minimums is left
+    unsent (it is dust, or waits for a later step).
+    """
+    price = guard_price(price, ctx.bound, ctx.market)
+    room = progress.room(execution)
+    total = quantize_down(min(want, room), ctx.market.amount_precision)
+    cap = ctx.guards.max_order_amounts.get(ctx.market.id)
+    placed: list[OrderRecord] = []
+    for part in split_amount(total, cap, ctx.market):
+        amount = order_amount(min(part, room), ctx.market, price, ctx.guards)
+        if amount <= 0:
+            break
+        record = await ctx.tracker.submit(
+            execution.id, ctx.market.id, type=OrderType.LIMIT, amount=amount, price=price
+        )
+        room -= amount
+        placed.append(record)
+    return placed
+
+
+async def cancel_open(ctx: ExecutionContext, execution: Execution) -> Progress:
+    """Cancel every live order of the execution and return the progress after it."""
+    for order in await ctx.store.orders_for(execution.id):
+        if not order.state.terminal:
+            await ctx.tracker.cancel(order)
+    return await read_progress(ctx, execution)
+
+
+def remaining_is_dust(
+    ctx: ExecutionContext, execution: Execution, progress: Progress, price: Decimal
+) -> bool:
+    """Return whether what is left to place is below the minimums at ``price``."""
+    return is_dust(progress.room(execution), ctx.market, max(price, ctx.bound), ctx.guards)
+
+
+def reference_price(book: OrderBook, ctx: ExecutionContext) -> Decimal:
+    """Return the price minimums are judged at: the best bid, or the bound without bids."""
+    return max(book.best_bid or ctx.bound, ctx.bound)
+
+
+async def sweep_at_horizon(
+    ctx: ExecutionContext, execution: Execution, progress: Progress
+) -> StepResult:
+    """At the horizon: cancel resting orders, then leave the rest or cross the spread once."""
+    now = ctx.clock.time()
+    end = ctx.horizon_end(execution)
+    rest_s = ctx.guards.poll_interval_s
+    swept = [o for o in progress.orders if o.created_at.timestamp() >= end]
+    newest = progress.newest_open_at()
+    if swept and newest is not None and now < newest + rest_s:
+        return StepResult(newest + rest_s, "sweep_resting")
+    if progress.open:
+        progress = await cancel_open(ctx, execution)
+    if ctx.guards.final_sweep != "cross" or swept:
+        return DONE
+    book = await order_book(ctx)
+    left = progress.room(execution)
+    if remaining_is_dust(ctx, execution, progress, reference_price(book, ctx)):
+        return DONE
+    placed = await sell(
+        ctx, execution, progress, left, marketable_price(book, left, ctx.bound, ctx.market)
+    )
+    if any(not o.state.terminal for o in placed):
+        return StepResult(ctx.clock.time() + rest_s, "sweep_placed")
+    return DONE

@@ -1,0 +1,117 @@
+"""``adaptive``: passive or aggressive, chosen per step from the live book.
+
+Every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) the executor
+reads the book and the recent mids and applies ``planning.adaptive_step``:
+
+* ``final`` (at most two steps left): take the bids for everything left, down to the bound.
+* ``behind`` (sold trails the TWAP pace by more than two steps' worth, less when volatility is
+  high compared with the spread): take the bids for the deficit.
+* ``tight`` (spread of one tick and enough bids): take the bids for the deficit.
+* ``passive`` otherwise: rest a limit one tick inside the best ask (or at it when the spread is
+  two ticks or less) for what the pace asks three steps ahead. A resting order at the right
+  price is kept (it keeps its queue place) and topped up; at a stale price it is replaced.
+
+Aggressive leftovers are cancelled after ``poll_interval_s``. So the execution completes
+within the horizon, but pays the spread only for the part it is behind: in a thin, wide book
+it earns the spread from incoming buyers where TWAP pays it on every slice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.domain.executions import Execution
+from bot.domain.money import ZERO
+from bot.execution.actions import (
+    Progress,
+    cancel_open,
+    order_book,
+    refresh_progress,
+    sell,
+)
+from bot.execution.guards import min_sellable
+from bot.execution.planning import (
+    AdaptiveAction,
+    AdaptiveInputs,
+    adaptive_step,
+    bid_amount_above,
+    realised_volatility_bps,
+)
+from bot.execution.port import DONE, ExecutionContext, StepResult
+
+STEPS = 30
+MID_WINDOW = 30
+
+
+class AdaptiveExecutor:
+    def __init__(self, ctx: ExecutionContext, execution: Execution) -> None:
+        self._ctx = ctx
+        horizon = float(execution.decision.horizon_s)
+        self.step_s = max(ctx.guards.poll_interval_s, horizon / STEPS)
+        self._mids: list[Decimal] = []
+        self.modes: list[str] = []
+
+    async def step(self, execution: Execution) -> StepResult:
+        ctx = self._ctx
+        now = ctx.clock.time()
+        end = ctx.horizon_end(execution)
+        progress = await refresh_progress(ctx, execution)
+        if now >= end:
+            if progress.open:
+                await cancel_open(ctx, execution)
+            return DONE
+        book = await order_book(ctx)
+        if book.mid is not None:
+            self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
+        action = adaptive_step(
+            book,
+            AdaptiveInputs(
+                allocated=execution.allocated,
+                sold=progress.sold,
+                elapsed_s=now - ctx.started(execution),
+                horizon_s=float(execution.decision.horizon_s),
+                step_s=self.step_s,
+                volatility_bps=realised_volatility_bps(self._mids),
+                bound=ctx.bound,
+            ),
+            ctx.market,
+        )
+        self.modes.append(action.mode)
+        if progress.open and self._keep(progress, action):
+            await self._top_up(execution, progress, action)
+            return StepResult(min(now + self.step_s, end))
+        if progress.open:
+            progress = await cancel_open(ctx, execution)
+            if progress.open:
+                return StepResult(min(now + ctx.guards.poll_interval_s, end))
+        if action.aggressive and bid_amount_above(book, ctx.bound) <= 0:
+            return StepResult(min(now + ctx.guards.poll_interval_s, end))
+        await sell(
+            ctx, execution, progress, self._amount(execution, progress, action), action.price
+        )
+        wait_s = ctx.guards.poll_interval_s if action.aggressive else self.step_s
+        return StepResult(min(now + wait_s, end))
+
+    @staticmethod
+    def _keep(progress: Progress, action: AdaptiveAction) -> bool:
+        return not action.aggressive and all(o.price == action.price for o in progress.open)
+
+    def _amount(self, execution: Execution, progress: Progress, action: AdaptiveAction) -> Decimal:
+        """Return the order size: at least the minimum, and never leaving a dust tail."""
+        room = progress.room(execution)
+        minimum = min_sellable(self._ctx.market, action.price, self._ctx.guards)
+        want = min(max(action.amount, ZERO), room)
+        if ZERO < want < minimum <= room:
+            want = minimum
+        if room - want < minimum:
+            want = room
+        return want
+
+    async def _top_up(
+        self, execution: Execution, progress: Progress, action: AdaptiveAction
+    ) -> None:
+        resting = sum((o.amount - o.filled for o in progress.open), ZERO)
+        extra = action.amount - resting
+        minimum = min_sellable(self._ctx.market, action.price, self._ctx.guards)
+        if extra >= minimum:
+            await sell(self._ctx, execution, progress, extra, action.price)

@@ -1,0 +1,104 @@
+"""In-memory ``ExecutionStore`` for tests, benchmarks and paper mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.domain.executions import Execution
+from bot.domain.money import ZERO
+from bot.domain.orders import Fill
+from bot.execution.store import (
+    DuplicateClientId,
+    OrderRecord,
+    UnknownRecord,
+    check_execution_transition,
+    checked_order_update,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    kind: str
+    execution_id: str | None
+    data: dict[str, str]
+
+
+class MemoryExecutionStore:
+    """Keeps rows in dicts; same contract as the SQL store."""
+
+    def __init__(self) -> None:
+        self.executions: dict[str, Execution] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.fills: dict[str, tuple[str, str, Fill]] = {}  # trade id -> (execution, client, fill)
+        self.events: list[StoredEvent] = []
+
+    async def create_execution(self, execution: Execution) -> None:
+        if execution.id in self.executions:
+            raise ValueError(f"execution {execution.id} exists")
+        self.executions[execution.id] = execution
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        try:
+            return self.executions[execution_id]
+        except KeyError as e:
+            raise UnknownRecord(execution_id) from e
+
+    async def update_execution(self, execution: Execution) -> None:
+        old = await self.get_execution(execution.id)
+        check_execution_transition(execution.id, old.state, execution.state)
+        self.executions[execution.id] = execution
+
+    async def non_terminal_executions(self) -> list[Execution]:
+        rows = [e for e in self.executions.values() if not e.state.terminal]
+        return sorted(rows, key=lambda e: (e.created_at, e.id))
+
+    async def insert_order(self, order: OrderRecord) -> None:
+        if order.client_id in self.orders:
+            raise DuplicateClientId(order.client_id)
+        self.orders[order.client_id] = order
+
+    async def get_order(self, client_id: str) -> OrderRecord | None:
+        return self.orders.get(client_id)
+
+    async def update_order(self, order: OrderRecord) -> OrderRecord:
+        old = self.orders.get(order.client_id)
+        if old is None:
+            raise UnknownRecord(order.client_id)
+        self.orders[order.client_id] = checked_order_update(old, order)
+        return order
+
+    async def orders_for(self, execution_id: str) -> list[OrderRecord]:
+        rows = [o for o in self.orders.values() if o.execution_id == execution_id]
+        return sorted(rows, key=lambda o: o.seq)
+
+    async def non_terminal_orders(self) -> list[OrderRecord]:
+        rows = [o for o in self.orders.values() if not o.state.terminal]
+        return sorted(rows, key=lambda o: (o.created_at, o.client_id))
+
+    async def next_order_seq(self, execution_id: str) -> int:
+        seqs = [o.seq for o in self.orders.values() if o.execution_id == execution_id]
+        return max(seqs, default=0) + 1
+
+    async def record_fill(self, execution_id: str, client_id: str, fill: Fill) -> bool:
+        if fill.trade_id in self.fills:
+            return False
+        self.fills[fill.trade_id] = (execution_id, client_id, fill)
+        return True
+
+    async def fills_for(self, execution_id: str) -> list[Fill]:
+        rows = [f for eid, _, f in self.fills.values() if eid == execution_id]
+        return sorted(rows, key=lambda f: (f.at, f.trade_id))
+
+    async def filled_by_order(self, execution_id: str) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for eid, cid, fill in self.fills.values():
+            if eid == execution_id:
+                out[cid] = out.get(cid, ZERO) + fill.amount
+        return out
+
+    async def append_event(
+        self, kind: str, execution_id: str | None, data: Mapping[str, str]
+    ) -> None:
+        self.events.append(StoredEvent(kind, execution_id, dict(data)))

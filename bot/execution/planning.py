@@ -1,0 +1,239 @@
+"""Pure planners: TWAP schedule, iceberg clips, marketable prices and the adaptive step rule.
+
+Nothing here does I/O or reads time; every input is an argument, so each function is
+property-tested on its own.
+
+Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds:
+
+1. ``final`` — when at most ``FINAL_STEPS`` steps are left, take the bids for everything left
+   (down to the bound): completing inside the horizon beats saving a few bps.
+2. ``behind`` — let ``due(t) = allocated * t / horizon`` be the TWAP pace. When what was sold
+   trails ``due(elapsed)`` by more than the tolerance, take the bids for the deficit
+   ``due(elapsed + step_s) - sold``. The tolerance is ``BEHIND_STEPS`` steps of pace, shrunk by
+   volatility: ``tolerance / (1 + volatility_bps / spread_bps)`` — when prices move more per
+   step than the spread we hope to earn, waiting is the expensive choice.
+3. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
+   above the bound cover the deficit, take the bids for the deficit.
+4. ``passive`` — otherwise rest a limit for what the pace asks ``LOOKAHEAD_STEPS`` steps ahead:
+   one tick inside the best ask when the spread is wider than two ticks (improve), at the best
+   ask otherwise (join), never at or below the best bid and never below the bound.
+
+In a thin, wide book TWAP pays half the spread plus impact on every slice; the adaptive rule
+earns the spread while it is on pace and pays it only for the part it is behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from bot.domain.market import Market, OrderBook
+from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
+
+FINAL_STEPS = 2
+BEHIND_STEPS = Decimal(2)
+LOOKAHEAD_STEPS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SlicePlan:
+    """One TWAP slice: when it is due and the cumulative amount sold by its end."""
+
+    index: int
+    due_at: float
+    target: Decimal
+
+
+def twap_schedule(
+    amount: Decimal,
+    slices: int,
+    horizon_s: float,
+    start: float,
+    rng: random.Random,
+    jitter_s: float,
+    market: Market,
+    min_slice: Decimal,
+) -> list[SlicePlan]:
+    """Return slice times and cumulative targets for selling ``amount`` over the horizon.
+
+    Slices are equal on the lot grid (the last takes the rounding remainder); fewer slices are
+    used when equal slices would fall below ``min_slice``. The first slice is due at ``start``;
+    later ones get seeded jitter of at most a quarter interval, so times stay increasing and
+    inside ``[start, start + horizon_s)``. An amount below ``min_slice`` gives no slices (dust).
+    """
+    total = quantize_down(amount, market.amount_precision)
+    min_slice = max(min_slice, market.lot)
+    if total < min_slice:
+        return []
+    n = max(1, min(slices, int(total / min_slice)))
+    base = quantize_down(total / n, market.amount_precision)
+    sizes = [base] * (n - 1) + [total - base * (n - 1)]
+    if sum(sizes) != total:  # the runtime check nautilus keeps in twap.py
+        raise ArithmeticError("twap slices do not sum to the allocation")
+    interval = max(0.0, horizon_s) / n
+    jitter = max(0.0, min(jitter_s, interval / 4))
+    plans: list[SlicePlan] = []
+    cumulative = ZERO
+    for i, size in enumerate(sizes):
+        cumulative += size
+        offset = rng.uniform(-jitter, jitter) if i > 0 and jitter > 0 else 0.0
+        plans.append(SlicePlan(index=i, due_at=start + i * interval + offset, target=cumulative))
+    return plans
+
+
+def iceberg_next_clip(
+    remaining: Decimal, display_frac: Decimal, market: Market, min_clip: Decimal
+) -> Decimal:
+    """Return the visible size of the next iceberg clip (0 when ``remaining`` is dust).
+
+    The clip is ``display_frac`` of the remaining amount, at least ``min_clip``; a clip that
+    would leave less than ``min_clip`` behind takes the whole remainder instead.
+    """
+    left = quantize_down(max(ZERO, remaining), market.amount_precision)
+    min_clip = max(min_clip, market.lot)
+    if left < min_clip:
+        return ZERO
+    clip = max(quantize_down(left * display_frac, market.amount_precision), min_clip)
+    if left - clip < min_clip:
+        clip = left
+    return min(clip, left)
+
+
+def marketable_price(book: OrderBook, amount: Decimal, bound: Decimal, market: Market) -> Decimal:
+    """Return the sell price that reaches deep enough into the bids to fill ``amount``.
+
+    It is the price of the deepest bid level needed, never below ``bound``; with no bids (or
+    not enough above the bound) it is the bound itself.
+    """
+    left = amount
+    price = bound
+    for level in book.bids:
+        if level.price < bound:
+            break
+        price = level.price
+        left -= level.amount
+        if left <= 0:
+            break
+    return max(quantize_price_up(price, market.price_precision), bound)
+
+
+def bid_amount_above(book: OrderBook, bound: Decimal) -> Decimal:
+    """Return the base amount resting on bids at or above ``bound``."""
+    return sum((lv.amount for lv in book.bids if lv.price >= bound), ZERO)
+
+
+def passive_price(book: OrderBook, bound: Decimal, market: Market) -> Decimal:
+    """Return a resting sell price: improve the best ask by a tick if the spread allows, else join.
+
+    Without an ask the price sits ``LOOKAHEAD_STEPS`` ticks above the best bid; it never
+    crosses the best bid and never goes below the bound.
+    """
+    tick = market.tick
+    bid, ask = book.best_bid, book.best_ask
+    if ask is None:
+        price = (bid + tick * LOOKAHEAD_STEPS) if bid is not None else bound
+    elif bid is not None and ask - bid > 2 * tick:
+        price = ask - tick
+    else:
+        price = ask
+    if bid is not None and price <= bid:
+        price = bid + tick
+    return max(quantize_price_up(price, market.price_precision), bound)
+
+
+AdaptiveMode = Literal["final", "behind", "tight", "passive"]
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptiveAction:
+    mode: AdaptiveMode
+    aggressive: bool
+    price: Decimal
+    amount: Decimal  # wanted amount before minimums and what is already committed
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptiveInputs:
+    allocated: Decimal
+    sold: Decimal
+    elapsed_s: float
+    horizon_s: float
+    step_s: float
+    volatility_bps: Decimal
+    bound: Decimal
+
+
+def _due(inputs: AdaptiveInputs, at_s: float) -> Decimal:
+    if inputs.horizon_s <= 0:
+        return inputs.allocated
+    frac = Decimal(str(min(1.0, max(0.0, at_s / inputs.horizon_s))))
+    return inputs.allocated * frac
+
+
+def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> AdaptiveAction:
+    """Choose passive or aggressive for this step (the rule is in the module docstring)."""
+    remaining = max(ZERO, inputs.allocated - inputs.sold)
+    time_left = inputs.horizon_s - inputs.elapsed_s
+    step = max(inputs.step_s, 1e-9)
+    deficit = max(ZERO, _due(inputs, inputs.elapsed_s + step) - inputs.sold)
+    deficit = min(deficit, remaining)
+
+    def take(mode: AdaptiveMode, amount: Decimal) -> AdaptiveAction:
+        price = marketable_price(book, amount, inputs.bound, market)
+        return AdaptiveAction(mode=mode, aggressive=True, price=price, amount=amount)
+
+    if time_left <= FINAL_STEPS * step:
+        return take("final", remaining)
+    spread_bps = book.spread_bps
+    spread = spread_bps if spread_bps is not None and spread_bps > 0 else Decimal(1)
+    pace_step = inputs.allocated * Decimal(str(min(1.0, step / max(inputs.horizon_s, 1e-9))))
+    tolerance = BEHIND_STEPS * pace_step / (1 + max(ZERO, inputs.volatility_bps) / spread)
+    if _due(inputs, inputs.elapsed_s) - inputs.sold > tolerance and deficit > 0:
+        return take("behind", deficit)
+    bid, ask = book.best_bid, book.best_ask
+    tight = bid is not None and ask is not None and ask - bid <= market.tick
+    if tight and deficit > 0 and bid_amount_above(book, inputs.bound) >= deficit:
+        return take("tight", deficit)
+    ahead = _due(inputs, inputs.elapsed_s + LOOKAHEAD_STEPS * step) - inputs.sold
+    amount = min(remaining, max(ZERO, ahead))
+    price = passive_price(book, inputs.bound, market)
+    return AdaptiveAction(mode="passive", aggressive=False, price=price, amount=amount)
+
+
+def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
+    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
+    if len(mids) < 3:
+        return ZERO
+    changes = [(b - a) / a * BPS for a, b in itertools.pairwise(mids) if a > 0]
+    if len(changes) < 2:
+        return ZERO
+    mean = sum(changes, ZERO) / len(changes)
+    var = sum(((c - mean) ** 2 for c in changes), ZERO) / (len(changes) - 1)
+    return var.sqrt()
+
+
+def limit_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:
+    """Return the decision's limit price: ``offset_bps`` above the best bid, never below bound.
+
+    Without bids the best ask is used (joined), and with an empty book the bound.
+    """
+    bid, ask = book.best_bid, book.best_ask
+    if bid is not None:
+        price = bid * (1 + offset_bps / BPS)
+    elif ask is not None:
+        price = ask
+    else:
+        price = bound
+    return max(quantize_price_up(price, market.price_precision), bound)
+
+
+def resting_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:
+    """Return a limit price that rests: the decision's price, at least one tick over the bid."""
+    price = limit_price(book, offset_bps, bound, market)
+    bid = book.best_bid
+    if bid is not None and price <= bid:
+        price = bid + market.tick
+    return max(price, bound)

@@ -1,0 +1,69 @@
+"""The ``Executor`` port and the context every executor works in.
+
+An executor is a small state machine driven by ``ExecutionRunner``: each ``step`` looks at
+stored orders and fills (never at what it remembers sending), acts, and says when it wants
+to be woken (``StepResult.wake_at``) or that it is done (``wake_at is None``). Because all
+state it needs is persisted, a restarted process resumes an execution by building a fresh
+executor and stepping it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.domain.executions import Execution
+from bot.domain.market import Market
+from bot.exchange.port import Exchange
+from bot.execution.guards import ExecutionGuards
+from bot.execution.store import ExecutionStore
+from bot.execution.tracker import OrderTracker
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionContext:
+    exchange: Exchange
+    tracker: OrderTracker
+    store: ExecutionStore
+    clock: Clock
+    guards: ExecutionGuards
+    market: Market
+    bound: Decimal  # lowest price any order may carry (floor and slippage guard)
+    seed: int | str | None = None
+
+    def horizon_end(self, execution: Execution) -> float:
+        started = execution.started_at or execution.created_at
+        return _epoch(started) + execution.decision.horizon_s
+
+    def started(self, execution: Execution) -> float:
+        return _epoch(execution.started_at or execution.created_at)
+
+
+def _epoch(at: datetime) -> float:
+    return at.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    wake_at: float | None  # None: the executor is done
+    note: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.wake_at is None
+
+
+DONE = StepResult(None)
+
+
+class Executor(Protocol):
+    async def step(self, execution: Execution) -> StepResult:
+        """Advance one step; return when to be woken, or ``DONE``."""
+        ...
+
+
+ExecutorFactory = Callable[[ExecutionContext, Execution], Executor]

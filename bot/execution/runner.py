@@ -1,0 +1,287 @@
+"""``ExecutionRunner``: drive one executor to a terminal state, persisting after every step.
+
+Start: ``queued → running``, record the arrival mid and start time. Loop: ``step``, store
+sold/proceeds/fees from the recorded fills, sleep on the clock until the executor's next
+wake-up. Transient exchange errors are retried on the clock; definitive ones end the
+execution ``failed``. End: cancel whatever is still open, collect the last fills, then
+``completed`` (what is left is dust), ``partial`` or ``failed``.
+
+Cancelling the ``run`` task is an interruption (shutdown): open orders are cancelled and the
+execution stays ``running`` so the next start resumes it. ``request_cancel`` is the user's
+cancel: the execution ends ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+
+from bot.clock import Clock
+from bot.domain.executions import Execution, ExecutionState
+from bot.domain.market import Market
+from bot.domain.orders import OrderState
+from bot.exchange.errors import (
+    DefinitiveError,
+    ExchangeError,
+    MalformedResponse,
+    RateLimited,
+    TransientError,
+)
+from bot.exchange.port import Exchange
+from bot.execution.actions import Progress, cancel_open, read_progress, refresh_progress
+from bot.execution.guards import ExecutionGuards, is_dust, price_bound
+from bot.execution.port import ExecutionContext, ExecutorFactory, StepResult
+from bot.execution.registry import EXECUTORS
+from bot.execution.store import ExecutionStore, execution_totals
+from bot.execution.tracker import OrderTracker
+from bot.logs import get_logger
+
+log = get_logger("sellbot.runner")
+
+HORIZON_GRACE_S = 120.0  # the runner stops an executor that overruns its horizon by this much
+MAX_TRANSIENT_STREAK = 50
+FINISH_ATTEMPTS = 10
+CLOSE_ATTEMPTS = 60  # transient errors while closing are retried on the clock
+
+
+class ExecutionFailed(Exception):
+    """The execution cannot continue (market gone, repeated rejections)."""
+
+
+class ExecutionRunner:
+    """Run executions over an exchange, a store and a clock."""
+
+    def __init__(
+        self,
+        *,
+        exchange: Exchange,
+        store: ExecutionStore,
+        clock: Clock,
+        guards: ExecutionGuards,
+        seed: int | str | None = None,
+        tracker: OrderTracker | None = None,
+        executors: Mapping[str, ExecutorFactory] | None = None,
+        cancel_on_interrupt: bool = True,
+    ) -> None:
+        self._exchange = exchange
+        self._cancel_on_interrupt = cancel_on_interrupt
+        self._store = store
+        self._clock = clock
+        self._guards = guards
+        self._seed = seed
+        self.tracker = tracker or OrderTracker(
+            exchange=exchange,
+            store=store,
+            clock=clock,
+            unknown_grace_s=guards.unknown_grace_s,
+            poll_interval_s=guards.poll_interval_s,
+        )
+        self._executors: Mapping[str, ExecutorFactory] = executors or EXECUTORS
+        self._markets: dict[str, Market] = {}
+        self._cancel_requested: set[str] = set()
+
+    def request_cancel(self, execution_id: str) -> None:
+        """Ask a running execution to stop and end ``cancelled`` at its next step."""
+        self._cancel_requested.add(execution_id)
+
+    async def run(self, execution: Execution) -> Execution:
+        """Drive ``execution`` (new or resumed) to a terminal state and return it."""
+        if execution.state.terminal:
+            return execution
+        try:
+            await self._store.get_execution(execution.id)
+        except LookupError:
+            await self._store.create_execution(execution)
+        execution = await self._store.get_execution(execution.id)
+        started = await self._start_with_retries(execution)
+        if isinstance(started, Execution):
+            return started
+        ctx, execution = started
+        try:
+            state, note = await self._loop(ctx, execution)
+        except asyncio.CancelledError:
+            await self._interrupt(ctx, execution)
+            raise
+        return await self._finish(ctx, execution, state, note)
+
+    async def _market(self, market_id: str) -> Market:
+        if market_id not in self._markets:
+            for market in await self._exchange.markets():
+                self._markets[market.id] = market
+        try:
+            return self._markets[market_id]
+        except KeyError as e:
+            raise ExecutionFailed(f"unknown market {market_id}") from e
+
+    async def _start_with_retries(
+        self, execution: Execution
+    ) -> tuple[ExecutionContext, Execution] | Execution:
+        """Start (or resume) the execution; return it failed if it cannot start."""
+        for _ in range(MAX_TRANSIENT_STREAK):
+            try:
+                return await self._start(execution)
+            except TransientError as e:
+                await self._clock.sleep(self._retry_delay(e))
+            except (DefinitiveError, MalformedResponse, ExecutionFailed) as e:
+                return await self._fail_before_start(execution, f"{type(e).__name__}:{e}")
+        return await self._fail_before_start(execution, "transient_errors_at_start")
+
+    async def _start(self, execution: Execution) -> tuple[ExecutionContext, Execution]:
+        market = await self._market(execution.market)
+        if execution.state is ExecutionState.QUEUED:
+            book = await self._exchange.order_book(execution.market, 50)
+            execution = replace(
+                execution,
+                state=ExecutionState.RUNNING,
+                started_at=self._clock.now(),
+                arrival_mid=execution.arrival_mid or book.mid,
+            )
+            await self._store.update_execution(execution)
+            await self._store.append_event(
+                "execution_started",
+                execution.id,
+                {"market": execution.market, "arrival_mid": str(execution.arrival_mid)},
+            )
+        if execution.arrival_mid is None:
+            raise ExecutionFailed("no arrival mid (empty book)")
+        bound = price_bound(
+            market, execution.arrival_mid, self._guards, execution.decision.max_slippage_bps
+        )
+        ctx = ExecutionContext(
+            exchange=self._exchange,
+            tracker=self.tracker,
+            store=self._store,
+            clock=self._clock,
+            guards=self._guards,
+            market=market,
+            bound=bound,
+            seed=self._seed,
+        )
+        log.info("execution_running", execution_id=execution.id, bound=str(bound))
+        return ctx, execution
+
+    async def _loop(
+        self, ctx: ExecutionContext, execution: Execution
+    ) -> tuple[ExecutionState, str]:
+        executor = self._executors[execution.decision.strategy](ctx, execution)
+        hard_stop = ctx.horizon_end(execution) + HORIZON_GRACE_S
+        transient_streak = 0
+        while True:
+            if execution.id in self._cancel_requested:
+                return ExecutionState.CANCELLED, "cancel_requested"
+            if self._clock.time() >= hard_stop:
+                return ExecutionState.PARTIAL, "horizon_overrun"
+            try:
+                result = await executor.step(execution)
+                transient_streak = 0
+            except (TransientError, MalformedResponse) as e:
+                transient_streak += 1
+                if transient_streak > MAX_TRANSIENT_STREAK:
+                    return ExecutionState.FAILED, f"transient_errors:{type(e).__name__}"
+                result = StepResult(self._clock.time() + self._retry_delay(e))
+            except (DefinitiveError, ExecutionFailed) as e:
+                return ExecutionState.FAILED, f"{type(e).__name__}:{e}"
+            progress = await read_progress(ctx, execution)
+            execution = await self._save_progress(execution)
+            if self._rejections(progress) >= self._guards.max_rejects:
+                return ExecutionState.FAILED, "rejected_orders"
+            if result.wake_at is None:
+                return ExecutionState.COMPLETED, result.note
+            await self._clock.sleep_until(min(result.wake_at, hard_stop))
+
+    def _retry_delay(self, e: ExchangeError) -> float:
+        if isinstance(e, RateLimited) and e.retry_after_s is not None:
+            return max(e.retry_after_s, 0.0)
+        return self._guards.poll_interval_s
+
+    @staticmethod
+    def _rejections(progress: Progress) -> int:
+        return sum(1 for o in progress.orders if o.state is OrderState.REJECTED)
+
+    async def _save_progress(self, execution: Execution) -> Execution:
+        totals = await execution_totals(self._store, execution.id)
+        current = await self._store.get_execution(execution.id)
+        updated = replace(current, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
+        if updated != current:
+            await self._store.update_execution(updated)
+        return updated
+
+    async def _close_orders(self, ctx: ExecutionContext, execution: Execution) -> Progress:
+        progress = await cancel_open(ctx, execution)
+        for _ in range(FINISH_ATTEMPTS):
+            if not progress.open:
+                break
+            await self._clock.sleep(self._guards.poll_interval_s)
+            progress = await cancel_open(ctx, execution)
+        return await refresh_progress(ctx, execution)
+
+    async def _finish(
+        self, ctx: ExecutionContext, execution: Execution, state: ExecutionState, note: str
+    ) -> Execution:
+        progress = await self._close_orders_safely(ctx, execution)
+        execution = await self._save_progress(execution)
+        if state is ExecutionState.COMPLETED:
+            left = execution.allocated - execution.sold
+            if not is_dust(left, ctx.market, ctx.bound, self._guards):
+                state = ExecutionState.PARTIAL
+        if progress is not None and progress.open:
+            note = f"{note};orders_unresolved".strip(";")
+        finished = replace(execution, state=state, finished_at=self._clock.now(), note=note)
+        await self._store.update_execution(finished)
+        shortfall = finished.shortfall_bps
+        await self._store.append_event(
+            "execution_finished",
+            finished.id,
+            {
+                "state": str(state),
+                "sold": str(finished.sold),
+                "proceeds": str(finished.proceeds),
+                "avg_price": str(finished.avg_price),
+                "shortfall_bps": str(shortfall),
+                "note": note,
+            },
+        )
+        log.info(
+            "execution_finished",
+            execution_id=finished.id,
+            state=str(state),
+            sold=str(finished.sold),
+            proceeds=str(finished.proceeds),
+            shortfall_bps=str(shortfall),
+        )
+        self._cancel_requested.discard(finished.id)
+        return finished
+
+    async def _close_orders_safely(
+        self, ctx: ExecutionContext, execution: Execution
+    ) -> Progress | None:
+        for _ in range(CLOSE_ATTEMPTS):
+            try:
+                return await self._close_orders(ctx, execution)
+            except (TransientError, MalformedResponse):
+                await self._clock.sleep(self._guards.poll_interval_s)
+        return None
+
+    async def _interrupt(self, ctx: ExecutionContext, execution: Execution) -> None:
+        """Cancel open orders on shutdown (unless told to leave them); the execution stays
+        running, and the next start reconciles and resumes it."""
+        if not self._cancel_on_interrupt:
+            log.info("interrupt_left_orders_open", execution_id=execution.id)
+            return
+        try:
+            await self._close_orders(ctx, execution)
+            await self._save_progress(execution)
+        except ExchangeError as e:
+            log.warning(
+                "interrupt_cleanup_failed", execution_id=execution.id, error=type(e).__name__
+            )
+
+    async def _fail_before_start(self, execution: Execution, note: str) -> Execution:
+        current = await self._store.get_execution(execution.id)
+        failed = replace(
+            current, state=ExecutionState.FAILED, finished_at=self._clock.now(), note=note
+        )
+        await self._store.update_execution(failed)
+        await self._store.append_event("execution_failed", execution.id, {"note": note})
+        return failed

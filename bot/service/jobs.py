@@ -1,0 +1,83 @@
+"""Thin APScheduler job wrappers: bind log context, catch and log at the boundary, never raise."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.ids import new_cycle_id
+from bot.logs import get_logger
+from bot.service.metrics import Metrics
+
+log = get_logger("sellbot.jobs")
+
+Job = Callable[[], Awaitable[object]]
+
+
+def guarded(name: str, job: Job, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """Wrap ``job`` so an exception is logged with context and counted, never propagated."""
+
+    async def run() -> None:
+        with structlog.contextvars.bound_contextvars(job=name, run_id=new_cycle_id()):
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the scheduler must outlive any one job
+                metrics.job_errors.inc(job=name)
+                log.exception("job_failed")
+
+    return run
+
+
+def schedule_jobs(
+    scheduler: AsyncIOScheduler,
+    metrics: Metrics,
+    *,
+    prioritise: Job,
+    track_orders: Job,
+    refresh_markets: Job,
+    daily_reset: Job,
+    interval_s: int,
+    track_every_s: float,
+) -> None:
+    """Register the four jobs, each single-instance, coalescing, with a misfire grace."""
+    common: dict[str, Any] = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(
+        guarded("prioritise", prioritise, metrics),
+        "interval",
+        seconds=interval_s,
+        id="prioritise",
+        misfire_grace_time=max(5, interval_s // 2),
+        **common,
+    )
+    scheduler.add_job(
+        guarded("track_orders", track_orders, metrics),
+        "interval",
+        seconds=track_every_s,
+        id="track_orders",
+        misfire_grace_time=max(1, int(track_every_s)),
+        **common,
+    )
+    scheduler.add_job(
+        guarded("refresh_markets", refresh_markets, metrics),
+        "interval",
+        minutes=15,
+        id="refresh_markets",
+        misfire_grace_time=60,
+        **common,
+    )
+    scheduler.add_job(
+        guarded("daily_reset", daily_reset, metrics),
+        "cron",
+        hour=0,
+        minute=0,
+        timezone="UTC",
+        id="daily_reset",
+        misfire_grace_time=3600,
+        **common,
+    )

@@ -1,0 +1,36 @@
+"""`sellbot sim serve`: the demo simulator as a standalone SafeTrade-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from bot.logs import configure_logging
+from bot.settings import Settings
+
+
+async def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    seed: int,
+    api_key: str | None,
+    api_secret: str | None,
+) -> int:
+    """Serve until SIGTERM/SIGINT; the exchange state lives as long as this process."""
+    from bot.sim.standalone import serve_forever
+
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    if (api_key is None) != (api_secret is None):
+        print("sellbot: give both --api-key and --api-secret, or neither")
+        return 2
+    credentials = {api_key: api_secret} if api_key and api_secret else None
+    server = asyncio.create_task(serve_forever(host, port, seed, credentials, None))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await server
+    return 0

@@ -1,0 +1,77 @@
+"""Run executions as tasks under the concurrency limiter; keep every task referenced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from bot.domain.executions import Execution
+from bot.execution.limiter import ConcurrencyLimiter
+from bot.logs import get_logger
+
+log = get_logger("sellbot.supervisor")
+
+RunExecution = Callable[[Execution], Awaitable[Execution]]
+OnFinish = Callable[[Execution], None]
+
+
+class ExecutionSupervisor:
+    """Queue executions by priority, run them under the limiter, drain or stop on demand."""
+
+    def __init__(
+        self, limiter: ConcurrencyLimiter, run: RunExecution, on_finish: OnFinish | None = None
+    ) -> None:
+        self._limiter = limiter
+        self._run = run
+        self._on_finish = on_finish
+        self._tasks: dict[str, asyncio.Task[Execution | None]] = {}
+        self._markets: dict[str, str] = {}
+        self.accepting = True
+
+    @property
+    def active_ids(self) -> set[str]:
+        return {k for k, t in self._tasks.items() if not t.done()}
+
+    def active_markets(self) -> set[str]:
+        return {self._markets[k] for k in self.active_ids}
+
+    def submit(self, execution: Execution, *, priority: Decimal = Decimal(0)) -> bool:
+        """Start ``execution`` when the limiter allows; False if stopping or already active."""
+        if not self.accepting or execution.id in self.active_ids:
+            return False
+        self._markets[execution.id] = execution.market
+        self._tasks[execution.id] = asyncio.create_task(
+            self._guarded(execution, priority), name=f"execution-{execution.id}"
+        )
+        return True
+
+    async def _guarded(self, execution: Execution, priority: Decimal) -> Execution | None:
+        async with self._limiter.slot(execution.market, priority=priority, key=execution.id):
+            if not self.accepting:
+                return None
+            try:
+                finished = await self._run(execution)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one failed sale must not stop the others
+                log.exception("execution_crashed", execution_id=execution.id)
+                return None
+            if self._on_finish is not None:
+                self._on_finish(finished)
+            return finished
+
+    async def wait_all(self) -> None:
+        """Wait for every execution started so far (and those they make room for)."""
+        while pending := [t for t in self._tasks.values() if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def stop(self, timeout_s: float) -> set[str]:
+        """Stop accepting, cancel running executions, return the ids that were interrupted."""
+        self.accepting = False
+        pending = {k: t for k, t in self._tasks.items() if not t.done()}
+        for task in pending.values():
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending.values(), timeout=timeout_s)
+        return set(pending)

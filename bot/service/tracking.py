@@ -1,0 +1,87 @@
+"""Start-up recovery and the periodic tracking job (kill switch, cancel requests, metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.db.models import ExecutionRow, OrderRow
+from bot.domain.executions import ExecutionState
+from bot.execution.reconcile import reconcile
+from bot.logs import get_logger
+from bot.service.gate import GatedExchange
+
+log = get_logger("sellbot.tracking")
+
+
+async def recover(app: App, gate: GatedExchange) -> None:
+    """Reconcile unfinished orders with the exchange, then resume unfinished executions."""
+    gate.paused = await app.controls.is_paused()
+    report = await reconcile(
+        exchange=app.exchange, store=app.store, tracker=app.runner.tracker, clock=app.clock
+    )
+    log.info(
+        "reconciled",
+        checked=report.checked,
+        updated=report.updated,
+        adopted=report.adopted,
+        matched=report.matched,
+        vanished=report.vanished,
+        unresolved=len(report.unresolved),
+        errors=len(report.errors),
+    )
+    for execution in await app.store.non_terminal_executions():
+        if app.supervisor.submit(execution, priority=execution.priority):
+            log.info("execution_resumed", execution_id=execution.id, state=str(execution.state))
+
+
+async def track_once(app: App, gate: GatedExchange) -> None:
+    """Refresh the kill switch, honour cancel requests, refresh metrics from the database."""
+    paused = await app.controls.is_paused()
+    if paused != gate.paused:
+        log.info("kill_switch", paused=paused)
+    gate.paused = paused
+    app.metrics.paused.set(1.0 if paused else 0.0)
+    await _cancel_requests(app)
+    await refresh_metrics(app)
+
+
+async def _cancel_requests(app: App) -> None:
+    active = app.supervisor.active_ids
+    for execution in await app.store.non_terminal_executions():
+        key = f"cancel:{execution.id}"
+        if await app.controls.get(key) != "requested":
+            continue
+        if execution.id in active:
+            app.runner.request_cancel(execution.id)
+        elif execution.state is ExecutionState.QUEUED:
+            await app.store.update_execution(
+                replace(execution, state=ExecutionState.CANCELLED, finished_at=app.clock.now())
+            )
+        await app.controls.set(key, "done", app.clock.now())
+        log.info("execution_cancel_requested", execution_id=execution.id)
+
+
+async def refresh_metrics(app: App) -> None:
+    """Set order and execution counts from the database (the source of truth)."""
+    async with app.sessions() as session:
+        orders = await session.execute(
+            select(OrderRow.state, func.count()).group_by(OrderRow.state)
+        )
+        for state, count in orders.all():
+            app.metrics.order_states.set(float(count), state=state)
+        executions = await session.execute(
+            select(ExecutionRow.strategy, ExecutionRow.state, func.count()).group_by(
+                ExecutionRow.strategy, ExecutionRow.state
+            )
+        )
+        for strategy, state, count in executions.all():
+            app.metrics.execution_states.set(float(count), strategy=strategy, state=state)
+    app.metrics.running.set(float(len(app.supervisor.active_ids)))
+    stats = getattr(app.exchange, "stats", None)
+    if callable(stats):
+        for cache, counts in stats().items():
+            for outcome, value in counts.items():
+                app.metrics.cache_gauge.set(float(value), cache=cache, outcome=outcome)

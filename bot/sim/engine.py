@@ -1,0 +1,396 @@
+"""The matching engine: markets, accounts, orders, fills, market data; clock-stamped, no I/O.
+
+Time is lazy: every operation first calls ``sync`` which advances the market models from
+their last time to ``clock.time()``, so the engine runs the same on a ``SystemClock`` and a
+``VirtualClock`` without a background task. Refusals raise ``SimError(status, code)`` with
+Peatio's codes; the server turns them into ``{"errors": [code]}``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
+from bot.clock import Clock
+from bot.domain.balances import Balance
+from bot.domain.market import BookLevel, Candle, Market, MarketState, OrderBook, Ticker
+from bot.domain.money import ZERO
+from bot.domain.orders import Order, OrderType, Side
+from bot.sim.accounts import Account
+from bot.sim.market_model import MarketModel, MarketParams
+from bot.sim.matching import Listener, MarketBook, Matcher
+from bot.sim.records import CANCEL, WAIT, SimError, SimFill, SimOrder, SimTrade, to_datetime
+
+NOT_FOUND = "record.not_found"
+NO_MARKET = "market.market.doesnt_exist"
+BAD_VOLUME_OR_PRICE = "market.order.invalid_volume_or_price"
+NON_POSITIVE_VOLUME = "market.order.non_positive_volume"
+NON_POSITIVE_PRICE = "market.order.non_positive_price"
+MARKET_ORDER_PRICE = "market.order.market_order_price"
+NO_LIQUIDITY = "market.order.insufficient_market_liquidity"
+DUPLICATE_CLIENT_ID = "market.order.duplicate_client_id"
+
+
+# enum members are class attributes behind a descriptor in 3.11; module constants are cheaper
+_ENABLED = MarketState.ENABLED
+_LIMIT = OrderType.LIMIT
+_MARKET = OrderType.MARKET
+_SELL = Side.SELL
+
+
+def _on_step(value: Decimal, step: Decimal) -> bool:
+    try:
+        return not value % step
+    except InvalidOperation:
+        return False
+
+
+class MatchingEngine:
+    """A local SafeTrade: one engine behind both the in-process and the HTTP front door."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        rng: random.Random,
+        *,
+        fee_rate: Decimal = Decimal("0.002"),
+        maker_fee_rate: Decimal | None = None,
+    ) -> None:
+        self.clock = clock
+        self._rng = rng
+        self._books: dict[str, MarketBook] = {}
+        self._accounts: dict[str, Account] = {}
+        self._orders: dict[int, SimOrder] = {}
+        self._next_order_id = 1
+        self._baseline: dict[str, Decimal] = {}
+        self.listeners: list[Listener] = []
+        self._matcher = Matcher(
+            self._accounts,
+            self._books,
+            taker_fee=fee_rate,
+            maker_fee=fee_rate if maker_fee_rate is None else maker_fee_rate,
+            listeners=self.listeners,
+        )
+
+    # setup
+
+    def add_market(
+        self, market: Market, params: MarketParams | None = None, *, seed: int | str | None = None
+    ) -> None:
+        """Add a market; with ``params`` it gets a living background market seeded by ``seed``."""
+        now = self.clock.time()
+        if seed is None:
+            seed = self._rng.getrandbits(64)
+        model = MarketModel(market.id, params, seed, now) if params is not None else None
+        mb = MarketBook(market, model, now)
+        self._books[market.id] = mb
+        self._baseline[market.id] = params.daily_volume if params is not None else ZERO
+        if model is not None:
+            mb.tape.record_price(now, model.mid_price())
+
+    def set_market_state(self, market_id: str, state: MarketState) -> None:
+        mb = self._book(market_id)
+        mb.market = replace(mb.market, state=state)
+
+    def account(self, key: str) -> Account:
+        """Return the account of ``key``, creating it empty."""
+        acct = self._accounts.get(key)
+        if acct is None:
+            acct = self._accounts[key] = Account(key)
+        return acct
+
+    def deposit(self, key: str, currency: str, amount: Decimal) -> None:
+        self.account(key).deposit(currency, amount)
+
+    def has_account(self, key: str) -> bool:
+        return key in self._accounts
+
+    def model(self, market_id: str) -> MarketModel | None:
+        return self._book(market_id).model
+
+    # time
+
+    def sync(self, market_id: str | None = None) -> float:
+        """Advance the market models (one market, or all) to the clock; return the time."""
+        now = self.clock.time()
+        self._matcher.now = now
+        books = self._books.values() if market_id is None else (self._book(market_id),)
+        for mb in books:
+            if mb.synced_at < now:
+                self._advance(mb, now)
+        return now
+
+    def _advance(self, mb: MarketBook, now: float) -> None:
+        model, matcher = mb.model, self._matcher
+        if model is not None:
+            for event in model.events_until(now):
+                matcher.now = model.t
+                if event is None:
+                    mb.tape.record_price(model.t, model.mid_price())
+                else:
+                    matcher.take(mb, None, event.side, None, event.amount)
+                matcher.uncross(mb)
+            matcher.now = now
+            matcher.uncross(mb)
+        mb.synced_at = now
+
+    def _book(self, market_id: str) -> MarketBook:
+        mb = self._books.get(market_id)
+        if mb is None:
+            raise SimError(404, NOT_FOUND)
+        return mb
+
+    # trading
+
+    def place_order(
+        self,
+        key: str,
+        market_id: str,
+        side: Side,
+        ord_type: OrderType,
+        amount: Decimal,
+        price: Decimal | None = None,
+        client_id: str | None = None,
+    ) -> SimOrder:
+        """Validate, lock funds, match and rest (limit) or cancel the rest (market).
+
+        Raises:
+            SimError: 422 with Peatio's code for every refusal.
+        """
+        mb = self._books.get(market_id)
+        if mb is None or mb.market.state is not _ENABLED:
+            raise SimError(422, NO_MARKET)
+        now = self.clock.time()
+        matcher = self._matcher
+        matcher.now = now
+        if mb.synced_at < now:
+            self._advance(mb, now)
+        self._validate(mb, ord_type, amount, price)
+        acct = self._accounts.get(key) or self.account(key)
+        if client_id is not None and client_id in acct.by_client:
+            raise SimError(422, DUPLICATE_CLIENT_ID)
+        order = SimOrder(
+            self._next_order_id, key, market_id, side, ord_type, price, amount, client_id, now
+        )
+        self._lock(mb, acct, order)
+        self._next_order_id += 1
+        self._orders[order.id] = order
+        acct.orders.append(order)
+        acct.open[order.id] = order
+        if client_id is not None:
+            acct.by_client[client_id] = order
+        matcher.take(mb, order, side, price, amount)
+        if order.state == WAIT and order.remaining > ZERO:
+            if ord_type is _LIMIT:
+                (mb.book.asks if side is _SELL else mb.book.bids).add(order)
+            else:
+                matcher.finish(order, CANCEL)
+        if self.listeners:
+            matcher.emit(key, order)
+        return order
+
+    def _validate(
+        self, mb: MarketBook, ord_type: OrderType, amount: Decimal, price: Decimal | None
+    ) -> None:
+        market = mb.market
+        if not amount.is_finite() or amount <= ZERO:
+            raise SimError(422, NON_POSITIVE_VOLUME)
+        if ord_type is _MARKET:
+            if price is not None:
+                raise SimError(422, MARKET_ORDER_PRICE)
+        elif price is None or not price.is_finite() or price <= ZERO:
+            raise SimError(422, NON_POSITIVE_PRICE)
+        ok = _on_step(amount, mb.lot) and amount >= market.min_amount
+        if price is not None:
+            ok = ok and _on_step(price, mb.tick) and price >= market.min_price
+            ok = ok and (not market.max_price or price <= market.max_price)
+            ok = ok and (not market.min_value or price * amount >= market.min_value)
+        if not ok:
+            raise SimError(422, BAD_VOLUME_OR_PRICE)
+
+    def _lock(self, mb: MarketBook, acct: Account, order: SimOrder) -> None:
+        market = mb.market
+        if order.side is _SELL:
+            acct.lock(market.base, order.origin)
+            order.locked = order.origin
+            return
+        cost = order.price * order.origin if order.price is not None else self._cost(mb, order)
+        acct.lock(market.quote, cost)
+        order.locked = cost
+
+    def _cost(self, mb: MarketBook, order: SimOrder) -> Decimal:
+        """Estimate the quote a market buy needs by walking the asks (Peatio locks that)."""
+        left, cost = order.origin, ZERO
+        for price, amount in self._book_levels(mb, Side.SELL, 1000):
+            take = min(left, amount)
+            cost += take * price
+            left -= take
+            if left <= 0:
+                return cost
+        raise SimError(422, NO_LIQUIDITY)
+
+    def cancel_order(self, key: str, order_id: int) -> SimOrder:
+        """Cancel an open order; an order already final is returned unchanged."""
+        order = self._own(key, order_id)
+        self.sync(order.market)
+        if order.state == WAIT:
+            self._matcher.now = self.clock.time()
+            self._matcher.cancel(self._books[order.market], order)
+            if self.listeners:
+                self._matcher.emit(key, order)
+        return order
+
+    def cancel_all(self, key: str, market_id: str | None = None) -> list[SimOrder]:
+        if market_id is not None:
+            self._book(market_id)
+        self.sync(market_id)
+        acct = self.account(key)
+        targets = [o for o in acct.open.values() if market_id is None or o.market == market_id]
+        return [self.cancel_order(key, o.id) for o in targets]
+
+    # queries
+
+    def _own(self, key: str, order_id: int) -> SimOrder:
+        order = self._orders.get(order_id)
+        if order is None or order.account != key:
+            raise SimError(404, NOT_FOUND)
+        return order
+
+    def get_order(self, key: str, order_id: int) -> SimOrder:
+        order = self._own(key, order_id)
+        self.sync(order.market)
+        return order
+
+    def find_order(self, key: str, client_id: str) -> SimOrder | None:
+        order = self.account(key).by_client.get(client_id)
+        if order is not None:
+            self.sync(order.market)
+        return order
+
+    def list_orders(
+        self,
+        key: str,
+        *,
+        market: str | None = None,
+        state: str | None = None,
+        page: int = 1,
+        limit: int = 100,
+        client_id: str | None = None,
+    ) -> list[SimOrder]:
+        """Return one page of the account's orders, newest first."""
+        self.sync(market)
+        acct = self.account(key)
+        if client_id is not None:
+            found = acct.by_client.get(client_id)
+            pool: list[SimOrder] = [found] if found is not None else []
+        elif state == WAIT:
+            pool = list(acct.open.values())
+        else:
+            pool = acct.orders
+        skip, out = (max(page, 1) - 1) * limit, []
+        for order in reversed(pool):
+            if (market is None or order.market == market) and (
+                state is None or order.state == state
+            ):
+                if skip:
+                    skip -= 1
+                    continue
+                out.append(order)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def open_orders(self, key: str, market: str | None = None) -> list[Order]:
+        """Return the account's open orders as domain orders, newest first (test helper)."""
+        self.sync(market)
+        opened = self.account(key).open.values()
+        return [o.to_order() for o in reversed(opened) if market is None or o.market == market]
+
+    def order_fills(self, key: str, order_id: int) -> list[SimFill]:
+        order = self._own(key, order_id)
+        self.sync(order.market)
+        return order.fill_records()
+
+    def balances(self, key: str) -> list[Balance]:
+        self.sync()
+        return self.account(key).balances()
+
+    def balance(self, key: str, currency: str) -> Balance:
+        self.sync()
+        acct = self.account(key)
+        return Balance(
+            currency, acct.available.get(currency, ZERO), acct.locked.get(currency, ZERO)
+        )
+
+    # market data
+
+    def markets(self) -> list[Market]:
+        return [mb.market for mb in self._books.values()]
+
+    def market(self, market_id: str) -> Market:
+        return self._book(market_id).market
+
+    def mid(self, market_id: str) -> Decimal | None:
+        self.sync(market_id)
+        return self._book(market_id).mid()
+
+    def ticker(self, market_id: str) -> Ticker:
+        mb = self._book(market_id)
+        now = self.sync(market_id)
+        bid = self._best(mb, Side.BUY)
+        ask = self._best(mb, Side.SELL)
+        mid = mb.mid()
+        return mb.tape.ticker(
+            now,
+            fallback_price=mid if mid is not None else ZERO,
+            best_bid=bid,
+            best_ask=ask,
+            baseline_volume=self._baseline[market_id],
+        )
+
+    def tickers(self) -> dict[str, Ticker]:
+        return {m: self.ticker(m) for m in self._books}
+
+    def _best(self, mb: MarketBook, resting: Side) -> Decimal | None:
+        levels = self._book_levels(mb, resting, 1)
+        return levels[0][0] if levels else None
+
+    def _book_levels(
+        self, mb: MarketBook, resting: Side, depth: int
+    ) -> list[tuple[Decimal, Decimal]]:
+        explicit = mb.book.side(resting).levels(depth)
+        if mb.model is None:
+            return explicit
+        merged: dict[Decimal, Decimal] = dict(explicit)
+        for n, (price, amount) in enumerate(mb.model.levels(resting)):
+            if n >= depth:
+                break
+            merged[price] = merged.get(price, ZERO) + amount
+        ordered = sorted(merged.items(), reverse=resting is Side.BUY)
+        return ordered[:depth]
+
+    def order_book(self, market_id: str, depth: int = 50) -> OrderBook:
+        mb = self._book(market_id)
+        now = self.sync(market_id)
+        bids = self._book_levels(mb, Side.BUY, depth)
+        asks = self._book_levels(mb, Side.SELL, depth)
+        return OrderBook(
+            market=market_id,
+            bids=tuple(BookLevel(p, a) for p, a in bids),
+            asks=tuple(BookLevel(p, a) for p, a in asks),
+            at=to_datetime(now),
+        )
+
+    def public_trades(self, market_id: str, limit: int = 100) -> list[SimTrade]:
+        mb = self._book(market_id)
+        self.sync(market_id)
+        trades = mb.tape.trades
+        return [trades[i] for i in range(len(trades) - 1, max(-1, len(trades) - 1 - limit), -1)]
+
+    def candles(
+        self, market_id: str, period_min: int, time_from: int, time_to: int
+    ) -> list[Candle]:
+        mb = self._book(market_id)
+        self.sync(market_id)
+        return mb.tape.candles(period_min, time_from, time_to)

@@ -1,0 +1,253 @@
+"""A seeded, living market: mid price, background liquidity and other traders.
+
+* Mid: geometric Brownian motion on a fixed time grid (``step_s``), optional Poisson jumps,
+  optional scripted multiplier path (a crash is ``[(60, 1.0), (120, 0.7)]``: linear between
+  points, relative to the model's start).
+* Background book: around the touch (mid ± half spread, on the tick) the depth of the k-th
+  level is ``d0·(1+k)^α``, levels ``level_ticks`` ticks apart. Liquidity that takers consume
+  is ONE number per side, the consumed volume ``C``, which decays as ``C·e^(−ρt)``: the
+  visible book is the depth profile with its first ``C`` units missing (Obizhaeva–Wang
+  transient impact). Levels are materialised only when a taker walks the book or a
+  snapshot is asked for.
+* Other traders: market orders as a Poisson process (rate ``taker_rate_per_s``), both sides
+  equally likely, sizes Pareto(``taker_size_scale``, ``pareto_alpha``).
+
+The exogenous path (mid, arrival times, sides and sizes) comes from the market's own rng
+streams and is drawn on a grid independent of when or how often ``events_until`` is called,
+so two runs with the same seed see the same market whatever the strategy does. Model state
+is float (it is a stochastic model, not money); everything leaving it is a Decimal on the
+tick or lot, built from integers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from bot.domain.orders import Side
+from bot.rand import make_rng
+
+
+@dataclass(frozen=True, slots=True)
+class MarketParams:
+    """Parameters of one simulated market; precisions and minimums mirror the Market."""
+
+    mid0: Decimal
+    price_precision: int
+    amount_precision: int
+    sigma_per_s: float = 0.0
+    jump_rate_per_s: float = 0.0
+    jump_mean: float = 0.0  # mean log jump
+    jump_std: float = 0.0
+    script: tuple[tuple[float, float], ...] = ()  # (seconds from start, multiplier)
+    half_spread_bps: float = 10.0
+    d0: Decimal = Decimal(1)  # base amount on the touch level
+    alpha: float = 0.0  # depth growth with distance from the touch
+    rho: float = 0.01  # resilience, 1/s
+    taker_rate_per_s: float = 0.0
+    taker_size_scale: Decimal = Decimal(0)
+    pareto_alpha: float = 1.8
+    taker_size_cap: float = 50.0  # largest taker as a multiple of the scale
+    min_amount: Decimal = Decimal(0)
+    min_value: Decimal = Decimal(0)
+    daily_volume: Decimal = Decimal(0)  # base volume reported as history before the start
+    step_s: float = 1.0
+    level_ticks: int = 1  # background levels sit every ``level_ticks`` ticks
+    max_levels: int = 2000
+
+    @staticmethod
+    def flat(
+        mid0: Decimal,
+        *,
+        q_per_price: Decimal,
+        half_spread_bps: float,
+        rho: float,
+        price_precision: int,
+        amount_precision: int,
+    ) -> MarketParams:
+        """Return a calibration market: no noise, no drift, no takers, flat depth ``q``."""
+        tick = Decimal(1).scaleb(-price_precision)
+        return MarketParams(
+            mid0=mid0,
+            price_precision=price_precision,
+            amount_precision=amount_precision,
+            half_spread_bps=half_spread_bps,
+            d0=q_per_price * tick,
+            alpha=0.0,
+            rho=rho,
+            max_levels=50_000,
+        )
+
+
+@lru_cache(maxsize=64)
+def _profile(d0_lots: float, alpha: float, levels: int) -> tuple[list[float], list[float]]:
+    """Return (depth of level k, cumulative depth of levels 0..k) in lots."""
+    depth = [d0_lots * (1 + k) ** alpha for k in range(levels)]
+    cum, acc = [], 0.0
+    for d in depth:
+        acc += d
+        cum.append(acc)
+    return depth, cum
+
+
+@dataclass(slots=True)
+class _Side:
+    consumed_lots: float = 0.0
+    touch: int = 0  # tick index of the background's best price before consumption
+
+
+@dataclass(slots=True)
+class TakerArrival:
+    side: Side  # the taker's side (buy takes asks)
+    amount: Decimal
+
+
+@dataclass
+class MarketModel:
+    """The exogenous market of one symbol, advanced lazily to any time."""
+
+    market: str
+    params: MarketParams
+    seed: int | str | None
+    start: float
+    _bids: _Side = field(default_factory=_Side)
+    _asks: _Side = field(default_factory=_Side)
+
+    def __post_init__(self) -> None:
+        p = self.params
+        self._mid_rng = make_rng(self.seed, f"sim.{self.market}")
+        self._taker_rng = make_rng(self.seed, f"sim.{self.market}.takers")
+        self._tick = Decimal(1).scaleb(-p.price_precision)
+        self._lot = Decimal(1).scaleb(-p.amount_precision)
+        self._tick_f = float(self._tick)
+        self._lot_f = float(self._lot)
+        self._base = float(p.mid0)
+        self.t = self.start
+        self._next_step = self.start + p.step_s
+        self._next_taker = self._draw_gap(self.start)
+        self._depth, self._cum = _profile(float(p.d0) / self._lot_f, p.alpha, p.max_levels)
+        self._set_touch()
+
+    # exogenous path
+
+    @property
+    def mid(self) -> float:
+        return self._base * self._script(self.t - self.start)
+
+    def mid_price(self) -> Decimal:
+        """Return the mid on the tick."""
+        return Decimal(round(self.mid / self._tick_f)).scaleb(-self.params.price_precision)
+
+    def _script(self, rel: float) -> float:
+        pts = self.params.script
+        if not pts or rel <= pts[0][0]:
+            return pts[0][1] if pts else 1.0
+        for (t0, m0), (t1, m1) in itertools.pairwise(pts):
+            if rel <= t1:
+                return m0 + (m1 - m0) * (rel - t0) / (t1 - t0) if t1 > t0 else m1
+        return pts[-1][1]
+
+    def _draw_gap(self, t: float) -> float:
+        rate = self.params.taker_rate_per_s
+        return t + self._taker_rng.expovariate(rate) if rate > 0 else math.inf
+
+    def _step_mid(self) -> None:
+        p, rng = self.params, self._mid_rng
+        dt = p.step_s
+        if p.sigma_per_s > 0:
+            z = rng.gauss(0.0, 1.0)
+            self._base *= math.exp(-0.5 * p.sigma_per_s**2 * dt + p.sigma_per_s * math.sqrt(dt) * z)
+        if p.jump_rate_per_s > 0 and rng.random() < p.jump_rate_per_s * dt:
+            self._base *= math.exp(rng.gauss(p.jump_mean, p.jump_std))
+
+    def _draw_taker(self) -> TakerArrival:
+        p, rng = self.params, self._taker_rng
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        u = 1.0 - rng.random()
+        size = float(p.taker_size_scale) * min(u ** (-1.0 / p.pareto_alpha), p.taker_size_cap)
+        lots = int(size / self._lot_f)
+        return TakerArrival(side, Decimal(lots).scaleb(-p.amount_precision))
+
+    def events_until(self, t_end: float) -> Iterator[TakerArrival | None]:
+        """Advance to ``t_end``, yielding at each mid step (None) and each taker arrival."""
+        while True:
+            t_next = min(self._next_step, self._next_taker)
+            if t_next > t_end:
+                break
+            self._decay_to(t_next)
+            if self._next_step <= self._next_taker:
+                self._step_mid()
+                self._next_step += self.params.step_s
+                self._set_touch()
+                yield None
+            else:
+                arrival = self._draw_taker()
+                self._next_taker = self._draw_gap(self._next_taker)
+                self._set_touch()
+                if arrival.amount > 0:
+                    yield arrival
+        self._decay_to(t_end)
+        self._set_touch()
+
+    def _decay_to(self, t: float) -> None:
+        if t <= self.t:
+            return
+        rho = self.params.rho
+        if rho > 0:
+            f = math.exp(-rho * (t - self.t))
+            self._bids.consumed_lots *= f
+            self._asks.consumed_lots *= f
+        self.t = t
+
+    def _set_touch(self) -> None:
+        mid = self.mid
+        hs = self.params.half_spread_bps / 10_000
+        bid = math.floor(mid * (1 - hs) / self._tick_f + 1e-9)
+        ask = math.ceil(mid * (1 + hs) / self._tick_f - 1e-9)
+        if ask <= bid:
+            ask = bid + 1
+        self._bids.touch = max(bid, 0)
+        self._asks.touch = ask
+
+    # background book
+
+    def _state(self, resting: Side) -> _Side:
+        return self._bids if resting is Side.BUY else self._asks
+
+    def levels(self, resting: Side) -> Iterator[tuple[Decimal, Decimal]]:
+        """Yield the visible background levels where ``resting`` orders sit, best first.
+
+        Reads the consumed volume live, so consuming while iterating stays consistent.
+        """
+        st = self._state(resting)
+        cum, depth = self._cum, self._depth
+        sign = -1 if resting is Side.BUY else 1
+        step = self.params.level_ticks
+        pp, ap = self.params.price_precision, self.params.amount_precision
+        k = bisect_right(cum, st.consumed_lots)
+        while k < len(cum):
+            tick = st.touch + sign * k * step
+            if tick <= 0:
+                return
+            visible = min(depth[k], cum[k] - st.consumed_lots)
+            lots = int(visible)
+            if lots > 0:
+                yield Decimal(tick).scaleb(-pp), Decimal(lots).scaleb(-ap)
+            k = max(k + 1, bisect_right(cum, st.consumed_lots))
+
+    def best(self, resting: Side) -> Decimal | None:
+        return next(iter(self.levels(resting)), (None, None))[0]
+
+    def consume(self, resting: Side, amount: Decimal) -> None:
+        """Record that takers removed ``amount`` of background liquidity on that side."""
+        self._state(resting).consumed_lots += float(amount) / self._lot_f
+
+    def consumed(self, resting: Side) -> Decimal:
+        """Return the consumed volume still missing on that side (base units)."""
+        lots = self._state(resting).consumed_lots
+        return Decimal(int(lots)).scaleb(-self.params.amount_precision)

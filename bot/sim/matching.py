@@ -1,0 +1,256 @@
+"""Matching: a taker walks the merged book (explicit orders + model background), trades settle.
+
+At one price the background liquidity is ahead of explicit orders: an order of ours resting
+at a price fills only after the visible depth ahead of it at that price is gone. Fees are
+charged on what the order receives (quote for sells, base for buys), maker or taker rate.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from decimal import Decimal
+
+from bot.domain.market import Market
+from bot.domain.money import ZERO
+from bot.domain.orders import Side
+from bot.sim.accounts import Account
+from bot.sim.book import Book
+from bot.sim.market_model import MarketModel
+from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade
+from bot.sim.tape import Tape
+
+SimEvent = SimOrder | SimFill | SimTrade
+Listener = Callable[[str, SimEvent], None]  # (account key or "" for public, event)
+
+
+class MarketBook:
+    """Everything the engine keeps about one market."""
+
+    __slots__ = ("book", "lot", "market", "model", "synced_at", "tape", "tick", "units")
+
+    def __init__(self, market: Market, model: MarketModel | None, start: float) -> None:
+        self.market = market
+        self.lot = market.lot
+        self.tick = market.tick
+        self.units = f"{market.base}/{market.quote}"
+        self.book = Book(market.id)
+        self.model = model
+        self.tape = Tape(market.id, start=start, amount_precision=market.amount_precision)
+        self.synced_at = start
+
+    def mid(self) -> Decimal | None:
+        if self.model is not None:
+            return self.model.mid_price()
+        bid, ask = self.book.bids.best_price(), self.book.asks.best_price()
+        if bid is None or ask is None:
+            return bid if ask is None else ask
+        return (bid + ask) / 2
+
+
+_SELL = Side.SELL
+
+
+def _better_or_equal(resting: Side, a: Decimal, b: Decimal) -> bool:
+    """Return whether price ``a`` is at least as good as ``b`` for a taker of resting ``side``."""
+    return a >= b if resting is Side.BUY else a <= b
+
+
+class Matcher:
+    """Walks books and settles trades into accounts."""
+
+    def __init__(
+        self,
+        accounts: dict[str, Account],
+        books: dict[str, MarketBook],
+        *,
+        taker_fee: Decimal,
+        maker_fee: Decimal,
+        listeners: list[Listener],
+    ) -> None:
+        self.accounts = accounts
+        self.books = books
+        self.taker_fee = taker_fee
+        self.maker_fee = maker_fee
+        self.listeners = listeners
+        self.trade_ids = itertools.count(1)
+        self.now = 0.0
+
+    def emit(self, key: str, event: SimEvent) -> None:
+        for listener in self.listeners:
+            listener(key, event)
+
+    def take(
+        self,
+        mb: MarketBook,
+        taker: SimOrder | None,
+        side: Side,
+        limit: Decimal | None,
+        amount: Decimal,
+    ) -> Decimal:
+        """Walk the opposite side for up to ``amount``; return the amount filled."""
+        model = mb.model
+        if model is None:
+            return self._take_explicit(mb, taker, side, limit, amount)
+        resting = Side.SELL if side is Side.BUY else Side.BUY
+        opp = mb.book.opposite(side)
+        bg = model.levels(resting)
+        bg_level = next(bg, None)
+        left = amount
+        while left > ZERO:
+            ep = opp.best_price()
+            if bg_level is not None and (ep is None or _better_or_equal(resting, bg_level[0], ep)):
+                price, avail = bg_level
+                if limit is not None and not _better_or_equal(resting, price, limit):
+                    break
+                qty = left if left < avail else avail
+                self._trade(mb, None, taker, side, price, qty)
+                model.consume(resting, qty)
+                left -= qty
+                bg_level = next(bg, None) if qty == avail else (price, avail - qty)
+            elif ep is not None:
+                if limit is not None and not _better_or_equal(resting, ep, limit):
+                    break
+                maker = opp.front()
+                if maker is None:
+                    break
+                qty = left if left < maker.remaining else maker.remaining
+                self._trade(mb, maker, taker, side, ep, qty)
+                opp.fill_front(qty)
+                left -= qty
+            else:
+                break
+        return amount - left
+
+    def _take_explicit(
+        self,
+        mb: MarketBook,
+        taker: SimOrder | None,
+        side: Side,
+        limit: Decimal | None,
+        amount: Decimal,
+    ) -> Decimal:
+        # the hot path when there is no background: price-time walk of the explicit book
+        buying = side is not _SELL
+        opp = mb.book.asks if buying else mb.book.bids
+        left = amount
+        while left > ZERO:
+            best = opp.best()
+            if best is None:
+                break
+            price, maker = best
+            if limit is not None and (price > limit if buying else price < limit):
+                break
+            qty = left if left < maker.remaining else maker.remaining
+            self._trade(mb, maker, taker, side, price, qty)
+            opp.fill_front(qty)
+            left -= qty
+        return amount - left
+
+    def uncross(self, mb: MarketBook) -> None:
+        """Let the background trade with explicit orders its moving touch now crosses."""
+        model = mb.model
+        if model is None:
+            return
+        self._uncross_side(mb, model, Side.SELL)
+        self._uncross_side(mb, model, Side.BUY)
+
+    def _uncross_side(self, mb: MarketBook, model: MarketModel, explicit: Side) -> None:
+        side = mb.book.side(explicit)
+        background = Side.BUY if explicit is Side.SELL else Side.SELL
+        while True:
+            maker = side.front()
+            if maker is None or maker.price is None:
+                return
+            available = ZERO
+            for price, amount in model.levels(background):
+                if not _better_or_equal(background, price, maker.price):
+                    break
+                available += amount
+                if available >= maker.remaining:
+                    break
+            if available <= 0:
+                return
+            qty = min(available, maker.remaining)
+            self._trade(mb, maker, None, background, maker.price, qty)
+            model.consume(background, qty)
+            side.fill_front(qty)
+
+    def _trade(
+        self,
+        mb: MarketBook,
+        maker: SimOrder | None,
+        taker: SimOrder | None,
+        taker_side: Side,
+        price: Decimal,
+        amount: Decimal,
+    ) -> None:
+        trade = SimTrade(
+            next(self.trade_ids), mb.market.id, price, amount, taker_side, self.now, mb.units
+        )
+        mb.tape.record_trade(trade)
+        if maker is not None:
+            trade.maker_id = maker.id
+            self._settle(mb.market, maker, trade, maker=True)
+        if taker is not None:
+            trade.taker_id = taker.id
+            self._settle(mb.market, taker, trade, maker=False)
+        if self.listeners:
+            self.emit("", trade)
+
+    def _settle(self, market: Market, order: SimOrder, trade: SimTrade, *, maker: bool) -> None:
+        # the hot path of matching: plain dict arithmetic, no helper calls
+        acct = self.accounts[order.account]
+        amount, price = trade.amount, trade.price
+        total = amount * price
+        order.remaining -= amount
+        order.executed += amount
+        order.funds += total
+        order.trades_count += 1
+        order.updated_at = self.now
+        locked, available = acct.locked, acct.available
+        rate = self.maker_fee if maker else self.taker_fee
+        if order.side is _SELL:
+            order.locked -= amount
+            locked[market.base] -= amount
+            fee = total * rate
+            currency = market.quote
+            available[currency] = available.get(currency, ZERO) + (total - fee)
+        else:
+            order.locked -= total
+            locked[market.quote] -= total
+            fee = amount * rate
+            currency = market.base
+            available[currency] = available.get(currency, ZERO) + (amount - fee)
+        if maker:
+            trade.maker_fee = fee
+        else:
+            trade.taker_fee = fee
+        if order.fills is None:
+            order.fills = [trade]
+        else:
+            order.fills.append(trade)
+        if order.remaining <= ZERO:
+            self._close(acct, market, order, DONE)
+        if self.listeners:
+            self.emit(order.account, order.fill_record(trade))
+            self.emit(order.account, order)
+
+    def finish(self, order: SimOrder, state: str) -> None:
+        """Move an order to a final state and release what it still holds."""
+        self._close(self.accounts[order.account], self.books[order.market].market, order, state)
+
+    def _close(self, acct: Account, market: Market, order: SimOrder, state: str) -> None:
+        order.state = state
+        order.updated_at = self.now
+        locked = order.locked
+        if locked:
+            currency = market.base if order.side is _SELL else market.quote
+            acct.locked[currency] -= locked
+            acct.available[currency] = acct.available.get(currency, ZERO) + locked
+            order.locked = ZERO
+        del acct.open[order.id]
+
+    def cancel(self, mb: MarketBook, order: SimOrder) -> None:
+        mb.book.side(order.side).remove(order)
+        self.finish(order, CANCEL)

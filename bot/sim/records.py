@@ -1,0 +1,241 @@
+"""The simulator's own records: orders, fills and public trades, and their domain mappings.
+
+Records are mutable slotted classes (the engine updates them in place at matching speed);
+they leave the simulator only as domain objects (``to_order`` …) or as wire JSON (server).
+Order states are Peatio's: ``wait``, ``done``, ``cancel``, ``reject``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.domain.market import PublicTrade
+from bot.domain.money import ZERO
+from bot.domain.orders import Fill, Order, OrderState, OrderType, Side
+
+WAIT = "wait"
+DONE = "done"
+CANCEL = "cancel"
+REJECT = "reject"
+
+PEATIO_TO_STATE: dict[str, OrderState] = {
+    WAIT: OrderState.OPEN,
+    DONE: OrderState.FILLED,
+    CANCEL: OrderState.CANCELLED,
+    REJECT: OrderState.REJECTED,
+}
+STATE_TO_PEATIO: dict[OrderState, str] = {v: k for k, v in PEATIO_TO_STATE.items()}
+
+
+class SimError(Exception):
+    """A request the exchange refuses: HTTP ``status`` and a Peatio error ``code``."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+
+
+def to_datetime(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(epoch_s, UTC)
+
+
+class SimOrder:
+    """One order as the matching engine holds it."""
+
+    __slots__ = (
+        "account",
+        "client_id",
+        "created_at",
+        "executed",
+        "fills",
+        "funds",
+        "id",
+        "locked",
+        "market",
+        "ord_type",
+        "origin",
+        "price",
+        "remaining",
+        "side",
+        "state",
+        "trades_count",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        account: str,
+        market: str,
+        side: Side,
+        ord_type: OrderType,
+        price: Decimal | None,
+        amount: Decimal,
+        client_id: str | None,
+        at: float,
+    ) -> None:
+        self.id = order_id
+        self.account = account
+        self.market = market
+        self.side = side
+        self.ord_type = ord_type
+        self.price = price
+        self.origin = amount
+        self.remaining = amount
+        self.executed = ZERO
+        self.funds = ZERO  # quote value traded so far
+        self.locked = ZERO  # what this order still holds locked (base for sells, quote for buys)
+        self.client_id = client_id
+        self.state = WAIT
+        self.trades_count = 0
+        self.fills: list[SimTrade] | None = None
+        self.created_at = at
+        self.updated_at = at
+
+    @property
+    def uuid(self) -> str:
+        h = hashlib.sha256(f"sim-order-{self.id}".encode()).hexdigest()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+    def fill_records(self) -> list[SimFill]:
+        """Return this order's fills, oldest first."""
+        return [self.fill_record(t) for t in self.fills or ()]
+
+    def fill_record(self, trade: SimTrade) -> SimFill:
+        fee = trade.maker_fee if trade.maker_id == self.id else trade.taker_fee
+        base, _, quote = trade.units.partition("/")
+        return SimFill(
+            trade.id, self.id, self.market, self.side, trade.price, trade.amount, fee,
+            quote if self.side is Side.SELL else base, trade.taker_side, trade.at,
+        )  # fmt: skip
+
+    @property
+    def avg_price(self) -> Decimal:
+        return self.funds / self.executed if self.executed else ZERO
+
+    def to_order(self) -> Order:
+        return Order(
+            id=str(self.id),
+            client_id=self.client_id,
+            market=self.market,
+            side=self.side,
+            type=self.ord_type,
+            price=self.price,
+            amount=self.origin,
+            filled=self.executed,
+            avg_price=self.avg_price if self.executed else None,
+            state=PEATIO_TO_STATE[self.state],
+            created_at=to_datetime(self.created_at),
+            updated_at=to_datetime(self.updated_at),
+        )
+
+
+class SimFill:
+    """One side of a trade, as seen by the account whose order took part."""
+
+    __slots__ = (
+        "amount",
+        "at",
+        "fee",
+        "fee_currency",
+        "market",
+        "order_id",
+        "price",
+        "side",
+        "taker_type",
+        "trade_id",
+    )
+
+    def __init__(
+        self,
+        trade_id: int,
+        order_id: int,
+        market: str,
+        side: Side,
+        price: Decimal,
+        amount: Decimal,
+        fee: Decimal,
+        fee_currency: str,
+        taker_type: Side,
+        at: float,
+    ) -> None:
+        self.trade_id = trade_id
+        self.order_id = order_id
+        self.market = market
+        self.side = side
+        self.price = price
+        self.amount = amount
+        self.fee = fee
+        self.fee_currency = fee_currency
+        self.taker_type = taker_type
+        self.at = at
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.amount
+
+    def to_fill(self) -> Fill:
+        return Fill(
+            trade_id=str(self.trade_id),
+            order_id=str(self.order_id),
+            market=self.market,
+            side=self.side,
+            price=self.price,
+            amount=self.amount,
+            fee=self.fee,
+            fee_currency=self.fee_currency,
+            at=to_datetime(self.at),
+        )
+
+
+class SimTrade:
+    """A trade: public on the tape, and the fills of the orders that took part."""
+
+    __slots__ = (
+        "amount",
+        "at",
+        "id",
+        "maker_fee",
+        "maker_id",
+        "market",
+        "price",
+        "taker_fee",
+        "taker_id",
+        "taker_side",
+        "units",
+    )
+
+    def __init__(
+        self,
+        trade_id: int,
+        market: str,
+        price: Decimal,
+        amount: Decimal,
+        taker: Side,
+        at: float,
+        units: str = "",
+    ) -> None:
+        self.id = trade_id
+        self.market = market
+        self.price = price
+        self.amount = amount
+        self.taker_side = taker
+        self.at = at
+        self.units = units  # "base/quote", for the fee currency of each side
+        self.maker_id = 0  # order ids (0: the market model's background)
+        self.taker_id = 0
+        self.maker_fee = ZERO
+        self.taker_fee = ZERO
+
+    def to_public(self) -> PublicTrade:
+        return PublicTrade(
+            id=str(self.id),
+            market=self.market,
+            price=self.price,
+            amount=self.amount,
+            taker_side=str(self.taker_side),
+            at=to_datetime(self.at),
+        )

@@ -1,0 +1,204 @@
+"""Ranger-style WebSocket streams over the engine.
+
+Public: ``global.tickers``, ``{market}.trades``, ``{market}.ob-snap`` / ``{market}.ob-inc``
+(a snapshot first, then increments with a ``sequence`` one higher each message; a level
+whose amount is ``"0"`` is gone). Private (auth headers on the handshake): ``order`` and
+``trade`` for the key's own orders and fills. Subscribe with
+``{"event": "subscribe", "streams": [...]}``. Trades, orders and fills are pushed as the
+engine reports them; books and tickers are published every ``interval_s`` on the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.clock import Clock
+from bot.sim import peatio
+from bot.sim.engine import MatchingEngine
+from bot.sim.matching import SimEvent
+from bot.sim.records import SimError, SimOrder, SimTrade
+from bot.sim.rest import API_KEY
+
+_DEPTH = 50
+Levels = dict[str, str]
+
+
+class _Conn:
+    def __init__(self, ws: web.WebSocketResponse, key: str | None) -> None:
+        self.ws = ws
+        self.key = key
+        self.streams: set[str] = set()
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sequence: dict[str, int] = {}
+        self.sent: dict[str, tuple[Levels, Levels]] = {}
+
+
+def _levels(levels: tuple[Any, ...]) -> Levels:
+    return {str(lv.price): str(lv.amount) for lv in levels}
+
+
+def _diff(old: Levels, new: Levels) -> list[list[str]]:
+    changed = [[p, a] for p, a in new.items() if old.get(p) != a]
+    changed += [[p, "0"] for p in old if p not in new]
+    return sorted(changed, key=lambda pa: Decimal(pa[0]))
+
+
+class WebSocketHub:
+    """Connections, their subscriptions, and the publisher task."""
+
+    def __init__(self, engine: MatchingEngine, clock: Clock, *, interval_s: float) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.interval_s = interval_s
+        self._conns: set[_Conn] = set()
+        self._publisher: asyncio.Task[None] | None = None
+        engine.listeners.append(self._on_event)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/v2/websocket/public", self.handle),
+            web.get("/api/v2/websocket/private", self.handle),
+        ]
+
+    async def shutdown(self, app: web.Application) -> None:
+        if self.engine.listeners.count(self._on_event):
+            self.engine.listeners.remove(self._on_event)
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+        for conn in list(self._conns):
+            await conn.ws.close()
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        conn = _Conn(ws, request.get(API_KEY))
+        self._conns.add(conn)
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish_loop())
+        sender = asyncio.create_task(self._send_loop(conn))
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_message(conn, msg.data)
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            self._conns.discard(conn)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+        return ws
+
+    async def _send_loop(self, conn: _Conn) -> None:
+        while True:
+            message = await conn.queue.get()
+            if conn.ws.closed:
+                return
+            await conn.ws.send_str(json.dumps(message))
+
+    async def _on_message(self, conn: _Conn, data: str) -> None:
+        try:
+            msg = json.loads(data)
+            event, streams = msg["event"], msg["streams"]
+            if event not in ("subscribe", "unsubscribe") or not isinstance(streams, list):
+                raise ValueError(event)
+        except (ValueError, KeyError, TypeError):
+            conn.queue.put_nowait({"error": {"message": "could not parse message"}})
+            return
+        allowed = [s for s in streams if isinstance(s, str) and self._allowed(conn, s)]
+        if event == "unsubscribe":
+            conn.streams -= set(allowed)
+            conn.queue.put_nowait({"success": {"message": "unsubscribed", "streams": allowed}})
+            return
+        conn.streams |= set(allowed)
+        conn.queue.put_nowait({"success": {"message": "subscribed", "streams": allowed}})
+        for stream in allowed:
+            if stream.endswith((".ob-snap", ".ob-inc")):
+                self._snapshot(conn, stream.rsplit(".", 1)[0])
+
+    def _allowed(self, conn: _Conn, stream: str) -> bool:
+        if stream in ("order", "trade", "balance"):
+            return conn.key is not None
+        if stream == "global.tickers":
+            return True
+        market, _, kind = stream.rpartition(".")
+        known = {m.id for m in self.engine.markets()}
+        return market in known and kind in ("trades", "ob-snap", "ob-inc", "depth")
+
+    def _snapshot(self, conn: _Conn, market: str) -> None:
+        try:
+            book = self.engine.order_book(market, _DEPTH)
+        except SimError:
+            return
+        bids, asks = _levels(book.bids), _levels(book.asks)
+        seq = conn.sequence.get(market, 0) + 1
+        conn.sequence[market] = seq
+        conn.sent[market] = (bids, asks)
+        conn.queue.put_nowait(
+            {
+                f"{market}.ob-snap": {
+                    "bids": [[p, a] for p, a in bids.items()],
+                    "asks": [[p, a] for p, a in asks.items()],
+                    "sequence": seq,
+                }
+            }
+        )
+
+    def _increment(self, conn: _Conn, market: str) -> None:
+        book = self.engine.order_book(market, _DEPTH)
+        bids, asks = _levels(book.bids), _levels(book.asks)
+        old_bids, old_asks = conn.sent[market]
+        bid_changes, ask_changes = _diff(old_bids, bids), _diff(old_asks, asks)
+        if not bid_changes and not ask_changes:
+            return
+        seq = conn.sequence[market] + 1
+        conn.sequence[market] = seq
+        conn.sent[market] = (bids, asks)
+        conn.queue.put_nowait(
+            {f"{market}.ob-inc": {"bids": bid_changes, "asks": ask_changes, "sequence": seq}}
+        )
+
+    async def _publish_loop(self) -> None:
+        while self._conns:
+            await self.clock.sleep(self.interval_s)
+            self.publish()
+
+    def publish(self) -> None:
+        """Push book increments and tickers to every subscriber (the periodic step)."""
+        tickers: dict[str, Any] | None = None
+        for conn in list(self._conns):
+            if "global.tickers" in conn.streams:
+                if tickers is None:
+                    tickers = {
+                        m: peatio.ticker_json(t)["ticker"] for m, t in self.engine.tickers().items()
+                    }
+                conn.queue.put_nowait({"global.tickers": tickers})
+            for market in list(conn.sent):
+                if f"{market}.ob-inc" in conn.streams or f"{market}.ob-snap" in conn.streams:
+                    self._increment(conn, market)
+
+    def _on_event(self, key: str, event: SimEvent) -> None:
+        if not self._conns:
+            return
+        if isinstance(event, SimTrade):
+            stream = f"{event.market}.trades"
+            message: dict[str, Any] = {stream: {"trades": [peatio.trade_json(event)]}}
+            for conn in self._conns:
+                if stream in conn.streams:
+                    conn.queue.put_nowait(message)
+            return
+        if isinstance(event, SimOrder):
+            stream, payload = "order", peatio.order_json(event)
+        else:
+            stream, payload = "trade", peatio.fill_json(event)
+        for conn in self._conns:
+            if conn.key == key and stream in conn.streams:
+                conn.queue.put_nowait({stream: payload})

@@ -1,0 +1,82 @@
+"""RuleAdvisor: one test per row of its table, plus the volatility adjustment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.advisor.rules import RuleAdvisor
+from bot.domain.decisions import StrategyName
+from tests.advisor.advisor_helpers import LIMITS, context
+
+RULES = RuleAdvisor(LIMITS)
+
+
+async def test_small_sale_on_a_tight_book_goes_to_market() -> None:
+    advice = await RULES.advise(context(amount="10", spread_bps="20"))
+
+    assert advice.decision.strategy is StrategyName.MARKET
+    assert advice.decision.slices == 1
+    assert advice.advisor == "rules"
+    assert advice.fallback is False
+
+
+def test_wide_spread_rests_a_limit_inside_the_spread() -> None:
+    decision = RULES.decide(context(amount="10", spread_bps="300"))
+
+    assert decision.strategy is StrategyName.LIMIT
+    assert decision.limit_offset_bps == Decimal("100.00")
+
+
+def test_wide_spread_and_a_big_share_of_the_book_goes_adaptive() -> None:
+    decision = RULES.decide(context(amount="3000", spread_bps="300", level_amount="1000"))
+
+    assert decision.strategy is StrategyName.ADAPTIVE
+    assert decision.slices > 1
+
+
+def test_large_relative_to_depth_goes_iceberg_with_a_small_display() -> None:
+    ctx = context(amount="15000", level_amount="1000")
+
+    decision = RULES.decide(ctx)
+
+    assert ctx.book_fraction is not None
+    assert ctx.book_fraction > Decimal("0.5")
+    assert decision.strategy is StrategyName.ICEBERG
+    assert decision.display_frac < Decimal("0.1")
+
+
+def test_medium_size_is_sliced_with_twap() -> None:
+    ctx = context(amount="1500", level_amount="1000")
+
+    decision = RULES.decide(ctx)
+
+    assert decision.strategy is StrategyName.TWAP
+    assert decision.slices == 4  # 0.077 of the 5% depth, one slice per 0.02
+    assert decision.horizon_s == decision.slices * 60
+
+
+def test_high_volatility_shortens_the_horizon() -> None:
+    calm = RULES.decide(context(amount="1500", level_amount="1000", volatility="20"))
+    wild = RULES.decide(context(amount="1500", level_amount="1000", volatility="400"))
+
+    assert wild.strategy is calm.strategy is StrategyName.TWAP
+    assert wild.horizon_s < calm.horizon_s
+    assert "horizon halved" in wild.reason
+
+
+def test_no_book_rests_at_the_best_bid() -> None:
+    decision = RULES.decide(context(with_book=False))
+
+    assert decision.strategy is StrategyName.LIMIT
+    assert decision.limit_offset_bps == 0
+
+
+def test_rule_decisions_are_deterministic_and_within_limits() -> None:
+    ctx = context(amount="20000", level_amount="10")
+
+    first, second = RULES.decide(ctx), RULES.decide(ctx)
+
+    assert first == second
+    assert first.slices <= LIMITS.max_slices
+    assert LIMITS.min_horizon_s <= first.horizon_s <= LIMITS.max_horizon_s
+    assert first.max_slippage_bps == LIMITS.max_slippage_bps

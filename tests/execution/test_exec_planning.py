@@ -1,0 +1,201 @@
+"""Pure planners and guards: TWAP schedule, iceberg clips, marketable price, adaptive rule."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.execution.guards import (
+    ExecutionGuards,
+    guard_price,
+    is_dust,
+    min_sellable,
+    order_amount,
+    price_bound,
+    split_amount,
+)
+from bot.execution.planning import (
+    AdaptiveInputs,
+    adaptive_step,
+    iceberg_next_clip,
+    marketable_price,
+    passive_price,
+    realised_volatility_bps,
+    twap_schedule,
+)
+from tests.execution.exec_helpers import make_book, make_market
+
+MARKET = make_market(amount_precision=4, price_precision=4, min_amount="0.01")
+amounts = st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=amounts,
+    slices=st.integers(min_value=1, max_value=50),
+    horizon=st.integers(min_value=1, max_value=86_400),
+    seed=st.integers(min_value=0, max_value=10_000),
+    jitter=st.floats(min_value=0, max_value=600),
+)
+def test_twap_schedule_sums_to_allocation_in_order_inside_horizon(
+    amount: Decimal, slices: int, horizon: int, seed: int, jitter: float
+) -> None:
+    min_slice = Decimal("0.05")
+
+    plans = twap_schedule(
+        amount, slices, horizon, 1000.0, random.Random(seed), jitter, MARKET, min_slice
+    )
+
+    total = amount.quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
+    if total < min_slice:
+        assert plans == []
+        return
+    assert plans[-1].target == total
+    assert len(plans) <= slices
+    sizes = [b.target - a.target for a, b in itertools.pairwise(plans)]
+    sizes.insert(0, plans[0].target)
+    assert all(s >= min_slice for s in sizes)
+    assert all(s == s.quantize(MARKET.lot) for s in sizes)
+    times = [p.due_at for p in plans]
+    assert times[0] == 1000.0
+    assert times == sorted(times)
+    assert all(1000.0 <= t < 1000.0 + horizon for t in times)
+
+
+def test_twap_schedule_is_deterministic_for_a_seed() -> None:
+    def plan(seed: int) -> list[float]:
+        rng = random.Random(seed)
+        return [
+            p.due_at for p in twap_schedule(Decimal(10), 5, 500, 0.0, rng, 20, MARKET, Decimal(1))
+        ]
+
+    assert plan(7) == plan(7)
+    assert plan(7) != plan(8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(remaining=amounts, frac=st.decimals(min_value=Decimal("0.01"), max_value=1, places=2))
+def test_iceberg_clip_never_exceeds_remaining_nor_leaves_a_small_tail(
+    remaining: Decimal, frac: Decimal
+) -> None:
+    min_clip = Decimal("0.05")
+
+    clip = iceberg_next_clip(remaining, frac, MARKET, min_clip)
+
+    left = remaining.quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
+    if left < min_clip:
+        assert clip == 0
+    else:
+        assert min_clip <= clip <= left
+        assert left - clip == 0 or left - clip >= min_clip
+
+
+def test_guards_bound_uses_the_stricter_of_floor_and_slippage() -> None:
+    guards = ExecutionGuards(
+        max_slippage_bps=Decimal(100), price_floors={"abcusdt": Decimal("1.5")}
+    )
+
+    by_slippage = price_bound(MARKET, Decimal(2), guards)
+    by_floor = price_bound(MARKET, Decimal("1.51"), guards)
+    tighter_decision = price_bound(MARKET, Decimal(2), guards, Decimal(10))
+
+    assert by_slippage == Decimal("1.98")
+    assert by_floor == Decimal("1.5")
+    assert tighter_decision == Decimal("1.998")
+
+
+def test_guards_minimums_and_dust() -> None:
+    guards = ExecutionGuards(min_order_value=Decimal(5), max_order_amounts={"abcusdt": Decimal(3)})
+
+    assert min_sellable(MARKET, Decimal(2), guards) == Decimal("2.5")
+    assert order_amount(Decimal("2.49999"), MARKET, Decimal(2), guards) == 0
+    assert order_amount(Decimal("7.77777"), MARKET, Decimal(2), guards) == Decimal(3)
+    assert is_dust(Decimal("2.4"), MARKET, Decimal(2), guards)
+    assert not is_dust(Decimal("2.5"), MARKET, Decimal(2), guards)
+    assert guard_price(Decimal("1.00001"), Decimal("0.9"), MARKET) == Decimal("1.0001")
+    assert guard_price(Decimal("0.5"), Decimal("0.9"), MARKET) == Decimal("0.9")
+    assert split_amount(Decimal("7.5"), Decimal(3), MARKET) == [
+        Decimal(3),
+        Decimal(3),
+        Decimal("1.5"),
+    ]
+    assert split_amount(Decimal("7.5"), None, MARKET) == [Decimal("7.5")]
+
+
+def test_marketable_price_reaches_the_level_that_fills_but_not_below_bound() -> None:
+    book = make_book([("1.0", "2"), ("0.99", "3"), ("0.9", "100")], [("1.02", "5")])
+
+    assert marketable_price(book, Decimal(1), Decimal("0.5"), MARKET) == Decimal("1.0")
+    assert marketable_price(book, Decimal(4), Decimal("0.5"), MARKET) == Decimal("0.99")
+    assert marketable_price(book, Decimal(50), Decimal("0.95"), MARKET) == Decimal("0.99")
+    assert marketable_price(make_book([], []), Decimal(1), Decimal("0.95"), MARKET) == Decimal(
+        "0.95"
+    )
+
+
+def test_passive_price_improves_wide_spread_and_joins_narrow() -> None:
+    wide = make_book([("1.0000", "1")], [("1.0100", "1")])
+    narrow = make_book([("1.0000", "1")], [("1.0002", "1")])
+
+    assert passive_price(wide, Decimal("0.9"), MARKET) == Decimal("1.0099")
+    assert passive_price(narrow, Decimal("0.9"), MARKET) == Decimal("1.0002")
+    assert passive_price(wide, Decimal("1.05"), MARKET) == Decimal("1.05")
+
+
+def _inputs(sold: str, elapsed: float, vol: str = "0") -> AdaptiveInputs:
+    return AdaptiveInputs(
+        allocated=Decimal(100),
+        sold=Decimal(sold),
+        elapsed_s=elapsed,
+        horizon_s=1000,
+        step_s=50,
+        volatility_bps=Decimal(vol),
+        bound=Decimal("0.9"),
+    )
+
+
+def test_adaptive_rests_passively_when_on_pace_in_a_wide_book() -> None:
+    book = make_book([("1.0", "10")], [("1.02", "10")])
+
+    action = adaptive_step(book, _inputs("10", 100), MARKET)
+
+    assert action.mode == "passive"
+    assert not action.aggressive
+    assert action.price == Decimal("1.0199")
+    assert action.amount == Decimal(15)  # due at 250 s minus sold
+
+
+def test_adaptive_takes_the_bids_when_behind_and_at_the_end() -> None:
+    book = make_book([("1.0", "10"), ("0.98", "100")], [("1.02", "10")])
+
+    behind = adaptive_step(book, _inputs("0", 300), MARKET)
+    final = adaptive_step(book, _inputs("90", 950), MARKET)
+    volatile = adaptive_step(book, _inputs("10", 200, vol="500"), MARKET)
+    calm = adaptive_step(book, _inputs("10", 200), MARKET)
+
+    assert behind.mode == "behind"
+    assert behind.amount == Decimal(35)
+    assert behind.price == Decimal("0.98")
+    assert final.mode == "final"
+    assert final.amount == Decimal(10)
+    assert volatile.mode == "behind"
+    assert calm.mode == "passive"
+
+
+def test_adaptive_crosses_a_one_tick_spread_for_the_deficit() -> None:
+    book = make_book([("1.0000", "100")], [("1.0001", "10")])
+
+    action = adaptive_step(book, _inputs("5", 100), MARKET)
+
+    assert action.mode == "tight"
+    assert action.amount == Decimal(10)
+
+
+def test_realised_volatility() -> None:
+    assert realised_volatility_bps([Decimal(1), Decimal(1)]) == 0
+    assert realised_volatility_bps([Decimal(1)] * 5) == 0
+    assert realised_volatility_bps([Decimal(1), Decimal("1.01"), Decimal(1), Decimal("1.01")]) > 50

@@ -1,0 +1,1 @@
+"""Test doubles at the ports, and builders of domain values."""

@@ -1,0 +1,13 @@
+"""Simulator fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.clock import VirtualClock
+from bot.sim.testing import Desk
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk(VirtualClock())
