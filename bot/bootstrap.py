@@ -125,7 +125,10 @@ def build_app(
         runner=runner,
         limiter=limiter,
         supervisor=ExecutionSupervisor(
-            limiter, runner.run, on_finish=lambda e: record_finished(metrics, e)
+            limiter,
+            runner.run,
+            on_finish=lambda e: record_finished(metrics, e),
+            now=clock.monotonic,
         ),
         snapshots=SnapshotRepository(sessions),
         decisions=DecisionRepository(sessions),

@@ -180,5 +180,6 @@ async def _create_execution(
         horizon_s=decision.horizon_s,
         advisor=advice.advisor,
         reason=decision.reason,
+        fallback=advice.fallback_reason,
     )
     return execution

@@ -14,20 +14,30 @@ log = get_logger("sellbot.supervisor")
 
 RunExecution = Callable[[Execution], Awaitable[Execution]]
 OnFinish = Callable[[Execution], None]
+Now = Callable[[], float]
 
 
 class ExecutionSupervisor:
     """Queue executions by priority, run them under the limiter, drain or stop on demand."""
 
     def __init__(
-        self, limiter: ConcurrencyLimiter, run: RunExecution, on_finish: OnFinish | None = None
+        self,
+        limiter: ConcurrencyLimiter,
+        run: RunExecution,
+        on_finish: OnFinish | None = None,
+        *,
+        now: Now | None = None,
     ) -> None:
         self._limiter = limiter
         self._run = run
         self._on_finish = on_finish
+        self._now = now or (lambda: 0.0)
         self._tasks: dict[str, asyncio.Task[Execution | None]] = {}
         self._markets: dict[str, str] = {}
         self.accepting = True
+        # id -> monotonic time of the crash: executions that raised (e.g. a database write
+        # failed) and are still unfinished in the store; the tracking job resumes them.
+        self.crashed: dict[str, float] = {}
 
     @property
     def active_ids(self) -> set[str]:
@@ -40,6 +50,7 @@ class ExecutionSupervisor:
         """Start ``execution`` when the limiter allows; False if stopping or already active."""
         if not self.accepting or execution.id in self.active_ids:
             return False
+        self.crashed.pop(execution.id, None)
         self._markets[execution.id] = execution.market
         self._tasks[execution.id] = asyncio.create_task(
             self._guarded(execution, priority), name=f"execution-{execution.id}"
@@ -56,6 +67,7 @@ class ExecutionSupervisor:
                 raise
             except Exception:  # one failed sale must not stop the others
                 log.exception("execution_crashed", execution_id=execution.id)
+                self.crashed[execution.id] = self._now()
                 return None
             if self._on_finish is not None:
                 self._on_finish(finished)

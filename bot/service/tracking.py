@@ -15,6 +15,8 @@ from bot.service.gate import GatedExchange
 
 log = get_logger("sellbot.tracking")
 
+RESUME_AFTER_S = 5.0  # wait this long after a crash before resuming (e.g. a DB outage)
+
 
 async def recover(app: App, gate: GatedExchange) -> None:
     """Reconcile unfinished orders with the exchange, then resume unfinished executions."""
@@ -45,7 +47,27 @@ async def track_once(app: App, gate: GatedExchange) -> None:
     gate.paused = paused
     app.metrics.paused.set(1.0 if paused else 0.0)
     await _cancel_requests(app)
+    await resume_crashed(app)
     await refresh_metrics(app)
+
+
+async def resume_crashed(app: App) -> None:
+    """Resubmit executions that crashed mid-run and are still unfinished in the store.
+
+    A crash is usually a database write that failed (the store was locked or down): the
+    execution's orders are tracked by client id, so resuming it reconciles what was sent
+    and sells the rest, without waiting for a restart. Each is retried at most once per
+    ``RESUME_AFTER_S``; one that cannot even be read stays in the list for the next pass.
+    """
+    now = app.clock.monotonic()
+    for execution_id, crashed_at in list(app.supervisor.crashed.items()):
+        if now - crashed_at < RESUME_AFTER_S:
+            continue
+        execution = await app.store.get_execution(execution_id)
+        if execution.state.terminal:
+            app.supervisor.crashed.pop(execution_id, None)
+        elif app.supervisor.submit(execution, priority=execution.priority):
+            log.info("execution_resumed", execution_id=execution_id, after="crash")
 
 
 async def _cancel_requests(app: App) -> None:

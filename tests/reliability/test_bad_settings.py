@@ -8,7 +8,7 @@ editing this file. Expectations by type:
 * out of range: every numeric bound and minimum length declared on the field;
 * empty: a required number, boolean, enum or literal is an error, and so is an empty
   required string (a database URL, a base URL, a model name); for an *optional* setting
-  (API keys, LLM base URL, forced strategy, price floors, excluded currencies) empty means
+  (API keys, LLM base URL, forced strategy, price floors, excluded currencies, seed) empty means
   "not set", which is how ``docker compose`` passes ``KEY=`` lines through.
 
 Each bad value must produce exactly one line naming the variable (``load_settings``), and
@@ -42,6 +42,7 @@ OPTIONAL_EMPTY_MEANS_UNSET = {
     "SELLBOT_FORCE_STRATEGY",
     "SELLBOT_PRICE_FLOORS",
     "SELLBOT_EXCLUDED_CURRENCIES",
+    "SELLBOT_SEED",
 }
 
 

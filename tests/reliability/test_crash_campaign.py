@@ -43,11 +43,6 @@ async def test_database_locked_mid_run_leaves_no_order_unrecorded(tmp_path: Path
     assert report.oversold == Decimal(0), report.details
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an execution whose database write fails crashes and stays `running`; the "
-    "cycle then skips its market as busy until the next restart (supervisor does not resume it)",
-)
 @pytest.mark.timeout(180)
 async def test_database_locked_mid_run_recovers_without_restart(tmp_path: Path) -> None:
     result = await db_outage(

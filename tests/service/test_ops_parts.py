@@ -125,3 +125,26 @@ async def test_supervisor_stop_cancels_running_and_refuses_new() -> None:
     assert interrupted == {"a"}
     assert not supervisor.submit(_execution("b", "ethusdt"))
     assert supervisor.active_ids == set()
+
+
+async def test_supervisor_remembers_a_crashed_execution_until_it_is_resubmitted() -> None:
+    clock = VirtualClock(start=1_000.0)
+    attempts: list[str] = []
+
+    async def run(execution: Execution) -> Execution:
+        attempts.append(execution.id)
+        if len(attempts) == 1:
+            raise RuntimeError("database is locked")
+        return execution
+
+    supervisor = ExecutionSupervisor(ConcurrencyLimiter(1), run, now=clock.monotonic)
+    supervisor.submit(_execution("a", "btcusdt"))
+    await supervisor.wait_all()
+
+    assert supervisor.crashed == {"a": clock.monotonic()}
+
+    assert supervisor.submit(_execution("a", "btcusdt"))
+    await supervisor.wait_all()
+
+    assert supervisor.crashed == {}
+    assert attempts == ["a", "a"]
