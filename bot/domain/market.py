@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.domain.money import BPS, ZERO, step
 
@@ -58,8 +59,9 @@ class Ticker:
     best_ask: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BookLevel:
+class BookLevel(NamedTuple):
+    """One price level (a tuple: books are built by the thousand per second in backtests)."""
+
     price: Decimal
     amount: Decimal
 

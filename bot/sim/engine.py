@@ -362,10 +362,11 @@ class MatchingEngine:
         explicit = mb.book.side(resting).levels(depth)
         if mb.model is None:
             return explicit
+        background = mb.model.snapshot(resting, depth)
+        if not explicit:
+            return background
         merged: dict[Decimal, Decimal] = dict(explicit)
-        for n, (price, amount) in enumerate(mb.model.levels(resting)):
-            if n >= depth:
-                break
+        for price, amount in background:
             merged[price] = merged.get(price, ZERO) + amount
         ordered = sorted(merged.items(), reverse=resting is Side.BUY)
         return ordered[:depth]

@@ -32,6 +32,8 @@ from functools import lru_cache
 from bot.domain.orders import Side
 from bot.rand import make_rng
 
+_MEMO_MAX = 20_000  # memoised tick/lot conversions per model before starting afresh
+
 
 @dataclass(frozen=True, slots=True)
 class MarketParams:
@@ -131,6 +133,8 @@ class MarketModel:
         self._next_step = self.start + p.step_s
         self._next_taker = self._draw_gap(self.start)
         self._depth, self._cum = _profile(float(p.d0) / self._lot_f, p.alpha, p.max_levels)
+        self._price_memo: dict[int, Decimal] = {}
+        self._amount_memo: dict[int, Decimal] = {}
         self._set_touch()
 
     # exogenous path
@@ -239,6 +243,41 @@ class MarketModel:
             if lots > 0:
                 yield Decimal(tick).scaleb(-pp), Decimal(lots).scaleb(-ap)
             k = max(k + 1, bisect_right(cum, st.consumed_lots))
+
+    def snapshot(self, resting: Side, depth: int) -> list[tuple[Decimal, Decimal]]:
+        """Return up to ``depth`` visible levels, best first: ``levels`` without consuming.
+
+        The order-book hot path (every executor step reads a book): a plain loop with the
+        tick → price and lots → amount conversions memoised.
+        """
+        st = self._state(resting)
+        cum, sizes = self._cum, self._depth
+        consumed = st.consumed_lots
+        sign = -1 if resting is Side.BUY else 1
+        step = self.params.level_ticks
+        prices, amounts = self._price_memo, self._amount_memo
+        if len(prices) > _MEMO_MAX or len(amounts) > _MEMO_MAX:
+            prices.clear()
+            amounts.clear()
+        pp, ap = self.params.price_precision, self.params.amount_precision
+        out: list[tuple[Decimal, Decimal]] = []
+        k, n, touch = bisect_right(cum, consumed), len(cum), st.touch
+        while k < n and len(out) < depth:
+            tick = touch + sign * k * step
+            if tick <= 0:
+                break
+            visible = cum[k] - consumed
+            lots = int(sizes[k] if sizes[k] < visible else visible)
+            if lots > 0:
+                price = prices.get(tick)
+                if price is None:
+                    price = prices[tick] = Decimal(tick).scaleb(-pp)
+                amount = amounts.get(lots)
+                if amount is None:
+                    amount = amounts[lots] = Decimal(lots).scaleb(-ap)
+                out.append((price, amount))
+            k += 1
+        return out
 
     def best(self, resting: Side) -> Decimal | None:
         return next(iter(self.levels(resting)), (None, None))[0]

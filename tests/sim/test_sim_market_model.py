@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from decimal import Decimal
@@ -200,3 +201,19 @@ async def test_other_traders_fill_resting_orders_in_a_living_market() -> None:
     ticker = engine.ticker("flatusdt")
     assert ticker.high >= ticker.low
     assert ticker.volume > 0
+
+
+def test_book_snapshot_equals_the_live_levels_walk() -> None:
+    model = MarketModel("livingusdt", _living(), 3, 0.0)
+    rng = random.Random(11)
+    checked = 0
+    for step in range(1, 60):
+        list(model.events_until(step * 7.0))
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        model.consume(side, Decimal(rng.randint(0, 4000)).scaleb(-2))
+        for resting in (Side.BUY, Side.SELL):
+            for depth in (1, 5, 50):
+                walk = list(itertools.islice(model.levels(resting), depth))
+                assert model.snapshot(resting, depth) == walk
+                checked += len(walk)
+    assert checked > 1000  # levels were present on both sides most of the time
