@@ -2,8 +2,10 @@
 
 Each side keeps a dict price → FIFO queue and a sorted list of keys (bids by price, asks by
 negated price) so the best level is always the last key: adding a level is a bisect insert,
-taking the best level is O(1). The background liquidity of the market model is not here; the
-engine merges the two when a taker walks the book.
+taking the best level is O(1). A cancel is O(1) too: the order is marked dead and dropped
+when it reaches the front of its queue (a level counts its live orders). The background
+liquidity of the market model is not here; the engine merges the two when a taker walks
+the book.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from bot.sim.records import SimOrder
 class BookSide:
     """One side of the book: levels of resting orders, best level last in ``_keys``."""
 
-    __slots__ = ("_keys", "_levels", "_volume", "is_bid")
+    __slots__ = ("_dead", "_keys", "_levels", "_live", "_volume", "is_bid")
 
     def __init__(self, *, is_bid: bool) -> None:
         self.is_bid = is_bid
         self._keys: list[Decimal] = []
         self._levels: dict[Decimal, deque[SimOrder]] = {}
         self._volume: dict[Decimal, Decimal] = {}
+        self._live: dict[Decimal, int] = {}
+        self._dead: set[int] = set()  # ids of cancelled orders still queued in a level
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -45,24 +49,31 @@ class BookSide:
         if level is None:
             level = self._levels[price] = deque()
             self._volume[price] = ZERO
+            self._live[price] = 0
             insort(self._keys, price if self.is_bid else -price)
         level.append(order)
         self._volume[price] += order.remaining
+        self._live[price] += 1
 
     def remove(self, order: SimOrder) -> None:
         """Take a resting order out of the book (cancel)."""
         price = order.price
         if price is None:
             raise ValueError("a market order never rests")
-        level = self._levels[price]
-        level.remove(order)
+        if order.id in self._dead or price not in self._levels:
+            raise ValueError(f"order {order.id} is not in the book")
+        self._dead.add(order.id)
         self._volume[price] -= order.remaining
-        if not level:
+        self._live[price] -= 1
+        if not self._live[price]:
             self._drop_level(price)
 
     def _drop_level(self, price: Decimal) -> None:
-        del self._levels[price]
+        level = self._levels.pop(price)
+        if self._dead:
+            self._dead.difference_update(o.id for o in level)
         del self._volume[price]
+        del self._live[price]
         key = price if self.is_bid else -price
         keys = self._keys
         if keys[-1] == key:
@@ -75,7 +86,10 @@ class BookSide:
         if not self._keys:
             return None
         key = self._keys[-1]
-        return self._levels[key if self.is_bid else -key][0]
+        level = self._levels[key if self.is_bid else -key]
+        if self._dead and level[0].id in self._dead:
+            self._purge(level)
+        return level[0]
 
     def best(self) -> tuple[Decimal, SimOrder] | None:
         """Return the best price and the first order there."""
@@ -83,7 +97,16 @@ class BookSide:
             return None
         key = self._keys[-1]
         price = key if self.is_bid else -key
-        return price, self._levels[price][0]
+        level = self._levels[price]
+        if self._dead and level[0].id in self._dead:
+            self._purge(level)
+        return price, level[0]
+
+    def _purge(self, level: deque[SimOrder]) -> None:
+        """Drop the dead orders at the front of a level that still has a live one."""
+        dead = self._dead
+        while level[0].id in dead:
+            dead.discard(level.popleft().id)
 
     def fill_front(self, amount: Decimal) -> None:
         """Record that the first order at the best level traded ``amount`` (already applied)."""
@@ -93,7 +116,8 @@ class BookSide:
         level = self._levels[price]
         if level[0].remaining <= ZERO:
             level.popleft()
-            if not level:
+            self._live[price] -= 1
+            if not self._live[price]:
                 self._drop_level(price)
 
     def levels(self, depth: int) -> list[tuple[Decimal, Decimal]]:
@@ -108,7 +132,8 @@ class BookSide:
         return self._volume.get(price, ZERO)
 
     def orders(self) -> list[SimOrder]:
-        return [o for level in self._levels.values() for o in level]
+        dead = self._dead
+        return [o for level in self._levels.values() for o in level if o.id not in dead]
 
 
 class Book:

@@ -188,53 +188,57 @@ class Matcher:
         trade = SimTrade(
             next(self.trade_ids), mb.market.id, price, amount, taker_side, self.now, mb.units
         )
-        mb.tape.record_trade(trade)
+        total = amount * price
+        mb.tape.record_trade(trade, total)
         if maker is not None:
             trade.maker_id = maker.id
-            self._settle(mb.market, maker, trade, maker=True)
+            trade.maker_fee = self._settle(mb.market, maker, trade, total, self.maker_fee)
         if taker is not None:
             trade.taker_id = taker.id
-            self._settle(mb.market, taker, trade, maker=False)
+            trade.taker_fee = self._settle(mb.market, taker, trade, total, self.taker_fee)
         if self.listeners:
             self.emit("", trade)
 
-    def _settle(self, market: Market, order: SimOrder, trade: SimTrade, *, maker: bool) -> None:
+    def _settle(
+        self, market: Market, order: SimOrder, trade: SimTrade, total: Decimal, rate: Decimal
+    ) -> Decimal:
+        """Apply one side of ``trade`` to ``order`` and its account; return the fee."""
         # the hot path of matching: plain dict arithmetic, no helper calls
         acct = self.accounts[order.account]
-        amount, price = trade.amount, trade.price
-        total = amount * price
+        amount = trade.amount
         order.remaining -= amount
         order.executed += amount
         order.funds += total
         order.trades_count += 1
         order.updated_at = self.now
-        locked, available = acct.locked, acct.available
-        rate = self.maker_fee if maker else self.taker_fee
+        available = acct.available
         if order.side is _SELL:
             order.locked -= amount
-            locked[market.base] -= amount
-            fee = total * rate
+            acct.locked[market.base] -= amount
+            fee = total * rate if rate else ZERO
             currency = market.quote
             available[currency] = available.get(currency, ZERO) + (total - fee)
         else:
             order.locked -= total
-            locked[market.quote] -= total
-            fee = amount * rate
+            acct.locked[market.quote] -= total
+            fee = amount * rate if rate else ZERO
             currency = market.base
             available[currency] = available.get(currency, ZERO) + (amount - fee)
-        if maker:
-            trade.maker_fee = fee
-        else:
-            trade.taker_fee = fee
-        if order.fills is None:
+        fills = order.fills
+        if fills is None:
             order.fills = [trade]
         else:
-            order.fills.append(trade)
+            fills.append(trade)
         if order.remaining <= ZERO:
             self._close(acct, market, order, DONE)
         if self.listeners:
+            if trade.maker_id == order.id:
+                trade.maker_fee = fee  # the fill record below reads the fee
+            else:
+                trade.taker_fee = fee
             self.emit(order.account, order.fill_record(trade))
             self.emit(order.account, order)
+        return fee
 
     def finish(self, order: SimOrder, state: str) -> None:
         """Move an order to a final state and release what it still holds."""

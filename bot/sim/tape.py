@@ -60,12 +60,22 @@ class Tape:
         self._last_bucket: _Bucket | None = None
         self.last: Decimal | None = None
 
-    def record_trade(self, trade: SimTrade) -> None:
+    def record_trade(self, trade: SimTrade, total: Decimal | None = None) -> None:
+        """Record a trade; ``total`` is its quote amount when the caller has it already."""
         self.trades.append(trade)
-        bucket = self._bucket(trade.at, trade.price)
+        price = trade.price
+        bucket = self._last_bucket
+        if bucket is not None and int(trade.at // 60) == self._last_minute:
+            if price > bucket.high:  # the same-minute fast path of ``_bucket``
+                bucket.high = price
+            elif price < bucket.low:
+                bucket.low = price
+            bucket.close = price
+        else:
+            bucket = self._bucket(trade.at, price)
         bucket.volume += trade.amount
-        bucket.quote_volume += trade.amount * trade.price
-        self.last = trade.price
+        bucket.quote_volume += trade.amount * price if total is None else total
+        self.last = price
 
     def record_price(self, at: float, price: Decimal) -> None:
         """Record a quote (mid) sample: moves the bucket's OHLC, not its volume."""
