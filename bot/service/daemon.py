@@ -81,13 +81,25 @@ class Daemon:
         return 0
 
     async def _run_once(self) -> None:
-        await run_prioritisation_cycle(self.app)
+        """Finish what a previous run left (resumed by ``recover``), then one cycle's sales.
+
+        Resumed executions go first so that what they leave unsold (e.g. an order that
+        vanished) is still offered for sale by this run's cycle.
+        """
+        if self.app.supervisor.active_ids:
+            await self._wait_executions()
+        if not self.stop_event.is_set():
+            await run_prioritisation_cycle(self.app)
+            await self._wait_executions()
+        log.info("once_done", interrupted=self.stop_event.is_set())
+
+    async def _wait_executions(self) -> None:
+        """Wait until every submitted execution has ended, or until a stop is requested."""
         waiter = asyncio.create_task(self.app.supervisor.wait_all())
         stopper = asyncio.create_task(self.stop_event.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
         for task in (waiter, stopper):
             task.cancel()
-        log.info("once_done", interrupted=self.stop_event.is_set())
 
     async def _run_forever(self) -> None:
         settings = self.app.settings

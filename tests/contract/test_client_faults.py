@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -157,3 +158,16 @@ async def test_malformed_bodies_from_every_endpoint_raise_malformed_response() -
         await runner.cleanup()
 
     assert outcomes == dict.fromkeys(calls, "malformed")
+
+
+async def test_concurrent_private_requests_arriving_out_of_nonce_order_all_succeed(
+    rig: Rig,
+) -> None:
+    # every request is delayed at random on the server, so later nonces often arrive first
+    rig.plan.p_latency, rig.plan.max_latency_s = 1.0, 0.05
+    await rig.client.balances()
+
+    results = await asyncio.gather(*(rig.client.balances() for _ in range(20)))
+
+    assert all(results)
+    assert rig.plan.counters["latency"] >= 21

@@ -46,6 +46,7 @@ Params = Mapping[str, str | int]
 log = structlog.get_logger()
 
 _MAX_PAGES = 50
+NONCE_RETRIES = 3  # re-signed sends after a refused nonce before giving up
 _REMEMBERED_REQUESTS = 2000
 # A lost order is looked for among orders created this long around when we sent it
 _MATCH_BEFORE = timedelta(seconds=30)
@@ -180,15 +181,26 @@ class SafeTradeClient:
         body: Any = None,
         private: bool = False,
     ) -> Any:
-        """Send once; a refused nonce (the request did not run) is re-synced and re-signed."""
+        """Send once; a refused nonce (the request did not run) is re-signed and sent again.
+
+        Concurrent requests can reach the server out of nonce order (one is delayed on the
+        way), so a refusal is retried with a fresh nonce up to ``NONCE_RETRIES`` times; the
+        first refusal also re-syncs the clock offset. Safe for order writes too: a request
+        refused at authentication never ran.
+        """
         if private:
             await self._ensure_time_synced()
-        try:
-            return await self._send(method, path, params=params, body=body, private=private)
-        except NonceRejected:
-            log.warning("exchange_nonce_rejected", path=path)
-            await self.sync_time()
-            return await self._send(method, path, params=params, body=body, private=private)
+        refused = 0
+        while True:
+            try:
+                return await self._send(method, path, params=params, body=body, private=private)
+            except NonceRejected:
+                refused += 1
+                if refused > NONCE_RETRIES:
+                    raise
+                log.warning("exchange_nonce_rejected", path=path, attempt=refused)
+                if refused == 1:
+                    await self.sync_time()
 
     async def _get(self, path: str, *, params: Params | None = None, private: bool = False) -> Any:
         return await self.retry.run(
