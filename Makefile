@@ -48,7 +48,7 @@ RELIABILITY_OUT ?= build/reliability
 
 reliability: $(STAMP)  ## fault campaign (1,000 sales), 50 SIGKILLs, 30 s DB outage, long run; one table
 	rm -rf $(RELIABILITY_OUT)
-	$(BIN)/python bench/faults.py --shards $(FAULT_SHARDS) --http-sales 12 --out $(RELIABILITY_OUT)
+	$(BIN)/python bench/faults.py --shards $(FAULT_SHARDS) --rounds 11 --http-sales 12 --out $(RELIABILITY_OUT)
 	$(BIN)/python bench/crashes.py --kills $(KILLS) --outage-s $(OUTAGE_S) --out $(RELIABILITY_OUT)
 	$(BIN)/python bench/longrun.py --out $(RELIABILITY_OUT)
 	@echo; $(BIN)/python -m bot.reliability.report $(RELIABILITY_OUT)
