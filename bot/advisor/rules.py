@@ -6,6 +6,7 @@ With F = book fraction (our value / bid depth within 5% of mid), S = spread in b
 | condition                               | strategy | parameters                                |
 |-----------------------------------------|----------|-------------------------------------------|
 | no order book                           | limit    | offset 0 (at the best bid), 15 min        |
+| value at the best bid < market minimum  | limit    | offset to the price that qualifies, 10 min|
 | F ≤ SMALL_FRACTION and S ≤ TIGHT_SPREAD | market   | one order now                             |
 | S > WIDE_SPREAD and F ≤ MEDIUM_FRACTION | limit    | offset S/3 above the bid, 10 min          |
 | S > WIDE_SPREAD                         | adaptive | slices by F, horizon by slices            |
@@ -20,7 +21,7 @@ configured maximum: the executors' price floor does the protecting.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from bot.advisor.guardrails import clamp
 from bot.advisor.port import Advice, AdviceContext
@@ -76,6 +77,15 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             max_slippage_bps=slippage,
             reason="no order book: rest at the best bid",
         )
+    qualifying = _qualifying_offset(ctx)
+    if qualifying is not None:
+        return Decision(
+            StrategyName.LIMIT,
+            LIMIT_HORIZON_S,
+            limit_offset_bps=qualifying,
+            max_slippage_bps=slippage,
+            reason=f"below the minimum order value at the bid: rest {qualifying} bps above it",
+        )
     if fraction <= SMALL_FRACTION and spread <= TIGHT_SPREAD:
         return Decision(
             StrategyName.MARKET,
@@ -117,6 +127,20 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
         max_slippage_bps=slippage,
         reason=f"{fraction} of 5% depth: spread over {slices} slices",
     )
+
+
+def _qualifying_offset(ctx: AdviceContext) -> Decimal | None:
+    """Return the offset above the bid at which a too-small-at-the-bid sale is allowed.
+
+    A balance just above the market's minimum order value at mid can be below it at the
+    best bid: a market sell would be refused, a limit a little higher is not. None when a
+    sale at the bid already qualifies (or there is no bid).
+    """
+    bid, minimum, amount = ctx.metrics.best_bid, ctx.market.min_value, ctx.amount
+    if bid is None or bid <= 0 or amount <= 0 or not minimum or amount * bid >= minimum:
+        return None
+    needed = (minimum / (amount * bid) - 1) * 10_000
+    return (needed + 1).quantize(_BPS, rounding=ROUND_CEILING)
 
 
 def _offset(spread_bps: Decimal) -> Decimal:

@@ -42,8 +42,10 @@ class LimitExecutor:
             if progress.open:
                 return StepResult(min(now + poll_s, end))
         book = await order_book(ctx)
-        if remaining_is_dust(ctx, execution, progress, reference_price(book, ctx)):
-            return DONE
         price = limit_price(book, execution.decision.limit_offset_bps, ctx.bound, ctx.market)
+        # judged at the price it would rest at: a balance worth less than the minimum at
+        # the bid may still qualify a few ticks higher
+        if remaining_is_dust(ctx, execution, progress, max(price, reference_price(book, ctx))):
+            return DONE
         await sell(ctx, execution, progress, progress.room(execution), price)
         return StepResult(min(now + poll_s, end))

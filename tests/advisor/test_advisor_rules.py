@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from bot.advisor.rules import RuleAdvisor
@@ -80,3 +81,17 @@ def test_rule_decisions_are_deterministic_and_within_limits() -> None:
     assert first.slices <= LIMITS.max_slices
     assert LIMITS.min_horizon_s <= first.horizon_s <= LIMITS.max_horizon_s
     assert first.max_slippage_bps == LIMITS.max_slippage_bps
+
+
+def test_a_sale_below_the_minimum_value_at_the_bid_rests_where_it_qualifies() -> None:
+    small = context(amount="10", spread_bps="20")
+    assert small.metrics.best_bid is not None
+    at_bid = small.amount * small.metrics.best_bid
+    ctx = replace(small, market=replace(small.market, min_value=at_bid + Decimal("0.01")))
+
+    decision = RULES.decide(ctx)
+
+    assert decision.strategy is StrategyName.LIMIT  # a market sell would be refused
+    price = small.metrics.best_bid * (1 + decision.limit_offset_bps / 10_000)
+    assert small.amount * price >= ctx.market.min_value
+    assert decision.limit_offset_bps < Decimal(20)  # just enough, still inside the spread

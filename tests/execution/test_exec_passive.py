@@ -155,3 +155,31 @@ async def test_adaptive_pays_less_than_twap_in_a_thin_wide_book() -> None:
     adaptive_mean = sum(bps for bps, _ in adaptive) / len(adaptive)
     assert adaptive_mean < twap_mean - 20, (adaptive_mean, twap_mean)
     assert sum(a < t for (a, _), (t, _) in zip(adaptive, twap, strict=True)) >= 6
+
+
+async def test_limit_sells_an_amount_worth_the_minimum_only_at_its_own_price(
+    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+) -> None:
+    desk.bid("0.9990", "100")  # 10 at the bid: 9.99, below the 10 minimum
+    desk.ask("1.0200", "100")
+    runner = ExecutionRunner(
+        exchange=desk.exchange,
+        store=store,
+        clock=clock,
+        guards=replace(guards, min_order_value=Decimal(10)),
+    )
+    execution = make_execution(
+        "lim-min", strategy=StrategyName.LIMIT, allocated="10", horizon_s=60,
+        limit_offset_bps=Decimal(20),
+    )  # fmt: skip
+    task = asyncio.create_task(runner.run(execution))
+
+    await clock.advance(5)
+    [order] = await store.orders_for("lim-min")
+    desk.buy("10")
+    await clock.advance(120)
+    result = await task
+
+    assert order.price == Decimal("1.0010")
+    assert order.amount * order.price >= Decimal(10)
+    assert (result.state, result.sold) == (ExecutionState.COMPLETED, Decimal(10))
