@@ -2,8 +2,9 @@
 
 Each side keeps a dict price → FIFO queue and a sorted list of keys (bids by price, asks by
 negated price) so the best level is always the last key: adding a level is a bisect insert,
-taking the best level is O(1). A cancel is O(1) too: the order is marked dead and dropped
-when it reaches the front of its queue (a level counts its live orders). The background
+taking the best level is O(1). A cancel is O(1) too: the cancelled order (no longer in state
+``wait``) stays queued until it reaches the front, where it is skipped and dropped; each
+level counts its live orders. The background
 liquidity of the market model is not here; the engine merges the two when a taker walks
 the book.
 """
@@ -16,13 +17,13 @@ from decimal import Decimal
 
 from bot.domain.money import ZERO
 from bot.domain.orders import Side
-from bot.sim.records import SimOrder
+from bot.sim.records import CANCEL, WAIT, SimOrder
 
 
 class BookSide:
     """One side of the book: levels of resting orders, best level last in ``_keys``."""
 
-    __slots__ = ("_dead", "_keys", "_levels", "_live", "_volume", "is_bid")
+    __slots__ = ("_keys", "_levels", "_live", "_volume", "is_bid")
 
     def __init__(self, *, is_bid: bool) -> None:
         self.is_bid = is_bid
@@ -30,7 +31,6 @@ class BookSide:
         self._levels: dict[Decimal, deque[SimOrder]] = {}
         self._volume: dict[Decimal, Decimal] = {}
         self._live: dict[Decimal, int] = {}
-        self._dead: set[int] = set()  # ids of cancelled orders still queued in a level
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -56,22 +56,21 @@ class BookSide:
         self._live[price] += 1
 
     def remove(self, order: SimOrder) -> None:
-        """Take a resting order out of the book (cancel)."""
+        """Take a resting order out of the book: it is cancelled (skipped when it reaches the
+        front of its queue); the engine then releases its funds."""
         price = order.price
         if price is None:
             raise ValueError("a market order never rests")
-        if order.id in self._dead or price not in self._levels:
+        if order.state != WAIT or price not in self._levels:
             raise ValueError(f"order {order.id} is not in the book")
-        self._dead.add(order.id)
+        order.state = CANCEL
         self._volume[price] -= order.remaining
         self._live[price] -= 1
         if not self._live[price]:
             self._drop_level(price)
 
     def _drop_level(self, price: Decimal) -> None:
-        level = self._levels.pop(price)
-        if self._dead:
-            self._dead.difference_update(o.id for o in level)
+        del self._levels[price]
         del self._volume[price]
         del self._live[price]
         key = price if self.is_bid else -price
@@ -87,8 +86,8 @@ class BookSide:
             return None
         key = self._keys[-1]
         level = self._levels[key if self.is_bid else -key]
-        if self._dead and level[0].id in self._dead:
-            self._purge(level)
+        while level[0].state != WAIT:  # cancelled, still queued: drop it now
+            level.popleft()
         return level[0]
 
     def best(self) -> tuple[Decimal, SimOrder] | None:
@@ -98,15 +97,9 @@ class BookSide:
         key = self._keys[-1]
         price = key if self.is_bid else -key
         level = self._levels[price]
-        if self._dead and level[0].id in self._dead:
-            self._purge(level)
+        while level[0].state != WAIT:  # cancelled, still queued: drop it now
+            level.popleft()
         return price, level[0]
-
-    def _purge(self, level: deque[SimOrder]) -> None:
-        """Drop the dead orders at the front of a level that still has a live one."""
-        dead = self._dead
-        while level[0].id in dead:
-            dead.discard(level.popleft().id)
 
     def fill_front(self, amount: Decimal) -> None:
         """Record that the first order at the best level traded ``amount`` (already applied)."""
@@ -132,8 +125,7 @@ class BookSide:
         return self._volume.get(price, ZERO)
 
     def orders(self) -> list[SimOrder]:
-        dead = self._dead
-        return [o for level in self._levels.values() for o in level if o.id not in dead]
+        return [o for level in self._levels.values() for o in level if o.state == WAIT]
 
 
 class Book:
