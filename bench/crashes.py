@@ -36,7 +36,6 @@ async def _crashes(args: argparse.Namespace, tmp: Path) -> None:
         kills=args.kills, db_url=f"sqlite+aiosqlite:///{tmp / 'crashes.db'}", workdir=tmp,
         seed=args.seed,
     )  # fmt: skip
-    result.report.sales = result.report.sales_completed = 0
     extra: dict[str, object] = {
         "processes SIGKILLed|50 (bench)": result.kills,
         "final `sellbot run --once` exit code|0": result.final_exit,

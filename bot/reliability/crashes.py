@@ -99,10 +99,14 @@ def build_engine(
     return engine, listed
 
 
-def top_up(engine: MatchingEngine, markets: Sequence[Market], amount: Decimal) -> None:
+def top_up(engine: MatchingEngine, markets: Sequence[Market], amount: Decimal) -> int:
+    """Give every market whose balance was sold a new one; return how many (new sales)."""
+    put_up = 0
     for m in markets:
         if engine.balance(KEY, m.base).total < m.min_amount:
             engine.deposit(KEY, m.base, amount)
+            put_up += 1
+    return put_up
 
 
 async def _spawn(env: Mapping[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
@@ -140,9 +144,10 @@ async def crash_campaign(
     rng = make_rng(seed, "crashes")
     engine, listed = build_engine(clock, markets, seed)
     await upgrade(db_url)
+    sales = 0
     async with SimServer(engine, credentials={KEY: SECRET}, clock=clock, port=0) as server:
         for i in range(kills):
-            top_up(engine, listed, Decimal(rng.randint(20, 80)))
+            sales += top_up(engine, listed, Decimal(rng.randint(20, 80)))
             env = _env(db_url, server.base_url, STRATEGIES[i % len(STRATEGIES)], {})
             proc = await _spawn(env, workdir)
             await _kill_after(proc, clock, rng.uniform(min_delay_s, max_delay_s))
@@ -154,6 +159,7 @@ async def crash_campaign(
             if final.returncode or not unsold:
                 break
         report = await _verdict(db_url, engine, listed, clock)
+    report.sales, report.sales_completed = sales, sales - len(unsold)
     return CrashResult(kills, report, final.returncode or 0, unsold, err.decode()[-2000:])
 
 
@@ -201,7 +207,7 @@ async def db_outage(
     db_url = f"sqlite+aiosqlite:///{db_path}"
     engine, listed = build_engine(clock, markets, seed)
     await upgrade(db_url)
-    top_up(engine, listed, Decimal(60))
+    sales = top_up(engine, listed, Decimal(60))
     async with SimServer(engine, credentials={KEY: SECRET}, clock=clock, port=0) as server:
         env = _env(db_url, server.base_url, StrategyName.TWAP, {
             "SELLBOT_MIN_HORIZON_S": "20", "SELLBOT_MAX_HORIZON_S": "30",
@@ -219,13 +225,14 @@ async def db_outage(
         )  # fmt: skip
         await locker.wait()
         during = count() - before
-        top_up(engine, listed, Decimal(40))  # new balances to sell after the outage
+        sales += top_up(engine, listed, Decimal(40))  # new balances to sell after the outage
         await clock.sleep(after_s)
         after = count() - before - during
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         report = await _verdict(db_url, engine, listed, clock)
         unsold = [m.id for m in listed if engine.balance(KEY, m.base).total >= m.min_amount]
+    report.sales, report.sales_completed = sales, sales - len(unsold)
     return OutageResult(
         report, before, during, after, unsold, proc.returncode or 0, err.decode()[-20000:]
     )

@@ -26,6 +26,8 @@ async def test_three_sigkills_lose_nothing(db_url: str, tmp_path: Path) -> None:
     assert report.stuck == 0, report.details
     assert set(report.states) <= {"completed", "partial", "failed"}, report.states
     assert result.unsold == [], report.details
+    assert report.sales >= 3
+    assert report.ok, report.details  # the verdict `make reliability` prints
 
 
 @pytest.mark.timeout(180)
