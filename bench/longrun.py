@@ -20,8 +20,9 @@ COVERS = (
     "the daemon's App over an in-process simulator (3 markets, SQLite), "
     "`run_prioritisation_cycle` every 60 s virtual with its sales running, balances topped "
     "up every 20 cycles; RSS from /proc/self/statm, fds from /proc/self/fd, pending asyncio "
-    "tasks, sampled every 500 cycles; growth from the first sample after warm-up to the last "
-    "(the simulator's own order and trade history lives in the same process and is counted)"
+    "tasks, sampled every 500 cycles; growth from the first sample after warm-up (2,000 "
+    "cycles: the simulator in the same process keeps a day of k-lines and finished orders, "
+    "so it is full after 1,440) to the last"
 )
 
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=10_000)
     parser.add_argument("--sample-every", type=int, default=500)
-    parser.add_argument("--warmup", type=int, default=1_000)
+    parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--out", type=Path, default=Path("build/reliability"))
     args = parser.parse_args(argv)
     quiet_logs()

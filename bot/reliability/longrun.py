@@ -5,7 +5,9 @@ simulator with a few markets runs ``run_prioritisation_cycle`` every ``interval_
 seconds, with the sales it starts running alongside, and balances topped up every
 ``top_up_every`` cycles so there is always something to sell. Every ``sample_every`` cycles
 it records RSS (``/proc/self/statm``), open file descriptors (``/proc/self/fd``) and asyncio
-tasks. Growth is measured from the first sample after ``warmup`` cycles to the last.
+tasks. Growth is measured from the first sample after ``warmup`` cycles to the last. The
+simulator shares the process, so it keeps a bounded history (a day of k-line buckets and
+of finished orders, ``SIM_HISTORY_S``): otherwise its own bookkeeping would be measured.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+SIM_HISTORY_S = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +101,13 @@ async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, *, in
 
 async def long_run(
     cycles: int = 10_000, *, markets: int = 3, interval_s: float = 60.0, top_up_every: int = 20,
-    sample_every: int = 500, warmup: int = 1_000, seed: int = 1,
+    sample_every: int = 500, warmup: int = 2_000, seed: int = 1,
 ) -> LongRunResult:  # fmt: skip
     clock = VirtualClock()
-    engine = MatchingEngine(clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"))
+    engine = MatchingEngine(
+        clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"),
+        keep_minutes=SIM_HISTORY_S // 60, order_history_s=SIM_HISTORY_S,
+    )  # fmt: skip
     for i in range(markets):
         market, params = _market(i)
         engine.add_market(market, params, seed=f"{seed}/{i}")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from bot.domain.balances import Balance
 from bot.domain.money import ZERO
-from bot.sim.records import SimError, SimOrder
+from bot.sim.records import WAIT, SimError, SimOrder
 
 INSUFFICIENT = "market.account.insufficient_balance"
 
@@ -46,6 +46,20 @@ class Account:
 
     def spend_locked(self, currency: str, amount: Decimal) -> None:
         self.locked[currency] -= amount
+
+    def forget_finished(self, cutoff: float) -> list[int]:
+        """Drop finished orders last updated before ``cutoff``; return their ids."""
+        kept: list[SimOrder] = []
+        gone: list[int] = []
+        for order in self.orders:
+            if order.state == WAIT or order.updated_at >= cutoff:
+                kept.append(order)
+                continue
+            gone.append(order.id)
+            if order.client_id is not None and self.by_client.get(order.client_id) is order:
+                del self.by_client[order.client_id]
+        self.orders = kept
+        return gone
 
     def balances(self) -> list[Balance]:
         currencies = sorted(set(self.available) | set(self.locked))

@@ -21,6 +21,7 @@ from bot.sim.accounts import Account
 from bot.sim.market_model import MarketModel, MarketParams
 from bot.sim.matching import Listener, MarketBook, Matcher
 from bot.sim.records import CANCEL, WAIT, SimError, SimFill, SimOrder, SimTrade, to_datetime
+from bot.sim.tape import KEEP_MINUTES
 
 NOT_FOUND = "record.not_found"
 NO_MARKET = "market.market.doesnt_exist"
@@ -33,6 +34,8 @@ DUPLICATE_CLIENT_ID = "market.order.duplicate_client_id"
 
 
 # enum members are class attributes behind a descriptor in 3.11; module constants are cheaper
+_PRUNE_EVERY_S = 3600.0
+
 _ENABLED = MarketState.ENABLED
 _LIMIT = OrderType.LIMIT
 _MARKET = OrderType.MARKET
@@ -56,8 +59,17 @@ class MatchingEngine:
         *,
         fee_rate: Decimal = Decimal("0.002"),
         maker_fee_rate: Decimal | None = None,
+        keep_minutes: int = KEEP_MINUTES,
+        order_history_s: float | None = None,
     ) -> None:
+        """``keep_minutes`` of k-line buckets are kept per market; with ``order_history_s``
+        finished orders older than that are forgotten (checked once per simulated hour), so
+        a simulator that runs for days stays the same size; by default every order is kept.
+        """
         self.clock = clock
+        self._keep_minutes = keep_minutes
+        self._order_history_s = order_history_s
+        self._pruned_at = clock.time()
         self._rng = rng
         self._books: dict[str, MarketBook] = {}
         self._accounts: dict[str, Account] = {}
@@ -83,7 +95,7 @@ class MatchingEngine:
         if seed is None:
             seed = self._rng.getrandbits(64)
         model = MarketModel(market.id, params, seed, now) if params is not None else None
-        mb = MarketBook(market, model, now)
+        mb = MarketBook(market, model, now, keep_minutes=self._keep_minutes)
         self._books[market.id] = mb
         self._baseline[market.id] = params.daily_volume if params is not None else ZERO
         if model is not None:
@@ -119,7 +131,16 @@ class MatchingEngine:
         for mb in books:
             if mb.synced_at < now:
                 self._advance(mb, now)
+        if self._order_history_s is not None and now - self._pruned_at >= _PRUNE_EVERY_S:
+            self._forget_orders_before(now - self._order_history_s)
+            self._pruned_at = now
         return now
+
+    def _forget_orders_before(self, cutoff: float) -> None:
+        """Drop finished orders last updated before ``cutoff`` (open orders always stay)."""
+        for acct in self._accounts.values():
+            for order_id in acct.forget_finished(cutoff):
+                self._orders.pop(order_id, None)
 
     def _advance(self, mb: MarketBook, now: float) -> None:
         model, matcher = mb.model, self._matcher

@@ -18,7 +18,7 @@ from bot.sim.accounts import Account
 from bot.sim.book import Book
 from bot.sim.market_model import MarketModel
 from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade
-from bot.sim.tape import Tape
+from bot.sim.tape import KEEP_MINUTES, Tape
 
 SimEvent = SimOrder | SimFill | SimTrade
 Listener = Callable[[str, SimEvent], None]  # (account key or "" for public, event)
@@ -29,14 +29,26 @@ class MarketBook:
 
     __slots__ = ("book", "lot", "market", "model", "synced_at", "tape", "tick", "units")
 
-    def __init__(self, market: Market, model: MarketModel | None, start: float) -> None:
+    def __init__(
+        self,
+        market: Market,
+        model: MarketModel | None,
+        start: float,
+        *,
+        keep_minutes: int = KEEP_MINUTES,
+    ) -> None:
         self.market = market
         self.lot = market.lot
         self.tick = market.tick
         self.units = f"{market.base}/{market.quote}"
         self.book = Book(market.id)
         self.model = model
-        self.tape = Tape(market.id, start=start, amount_precision=market.amount_precision)
+        self.tape = Tape(
+            market.id,
+            start=start,
+            amount_precision=market.amount_precision,
+            keep_minutes=keep_minutes,
+        )
         self.synced_at = start
 
     def mid(self) -> Decimal | None:

@@ -11,7 +11,7 @@ from bot.domain.money import ZERO
 from bot.sim.records import SimTrade, to_datetime
 
 _DAY_MIN = 1440
-_KEEP_MIN = 7 * _DAY_MIN
+KEEP_MINUTES = 7 * _DAY_MIN  # minute buckets kept for k-lines (the 24 h ticker needs a day)
 
 
 class _Bucket:
@@ -48,8 +48,17 @@ class Tape:
     """Trades and prices of one market, bucketed by minute."""
 
     def __init__(
-        self, market: str, *, start: float, amount_precision: int = 8, keep_trades: int = 1000
+        self,
+        market: str,
+        *,
+        start: float,
+        amount_precision: int = 8,
+        keep_trades: int = 1000,
+        keep_minutes: int = KEEP_MINUTES,
     ) -> None:
+        if keep_minutes < _DAY_MIN:
+            raise ValueError("the 24 h ticker needs at least a day of minute buckets")
+        self._keep_min = keep_minutes
         self.market = market
         self._lot = Decimal(1).scaleb(-amount_precision)
         self.trades: deque[SimTrade] = deque(maxlen=keep_trades)
@@ -89,7 +98,7 @@ class Tape:
         bucket = self._buckets.get(minute)
         if bucket is None:
             bucket = self._buckets[minute] = _Bucket(price)
-            if len(self._buckets) > _KEEP_MIN + 60:
+            if len(self._buckets) > self._keep_min + 60:
                 for old in list(self._buckets)[:60]:
                     del self._buckets[old]
         else:

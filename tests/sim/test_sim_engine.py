@@ -6,10 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from bot.clock import VirtualClock
 from bot.domain.market import MarketState
 from bot.domain.orders import OrderState, OrderType, Side
+from bot.rand import make_rng
+from bot.sim.engine import MatchingEngine
 from bot.sim.records import CANCEL, DONE, WAIT, SimError
-from bot.sim.testing import ALICE, BOB, Desk
+from bot.sim.tape import Tape
+from bot.sim.testing import ALICE, BOB, Desk, make_market
 
 
 def test_price_then_time_priority(desk: Desk) -> None:
@@ -243,3 +247,33 @@ def test_ticker_and_public_trades_follow_the_tape(desk: Desk) -> None:
     assert ticker.volume == Decimal(2)
     assert [t.price for t in trades] == [Decimal("10.00"), Decimal("11.00")]
     assert trades[0].taker_side is Side.SELL
+
+
+def test_with_an_order_history_window_finished_orders_are_forgotten_open_ones_kept() -> None:
+    clock = VirtualClock()
+    engine = MatchingEngine(clock, make_rng(1, "sim.history"), order_history_s=7200)
+    engine.add_market(make_market())
+    for key in (ALICE, BOB):
+        engine.deposit(key, "abc", Decimal(1000))
+        engine.deposit(key, "usdt", Decimal(100_000))
+    filled = engine.place_order(
+        ALICE, "abcusdt", Side.SELL, OrderType.LIMIT, Decimal(1), Decimal(10), "sb-old"
+    )
+    engine.place_order(BOB, "abcusdt", Side.BUY, OrderType.MARKET, Decimal(1))
+    resting = engine.place_order(
+        ALICE, "abcusdt", Side.SELL, OrderType.LIMIT, Decimal(1), Decimal(20), "sb-open"
+    )
+
+    clock._now += 3 * 3600  # three hours later
+    engine.sync()
+
+    assert engine.find_order(ALICE, "sb-old") is None
+    with pytest.raises(SimError):
+        engine.get_order(ALICE, filled.id)
+    assert engine.find_order(ALICE, "sb-open") is resting
+    assert [o.id for o in engine.open_orders(ALICE)] == [str(resting.id)]
+
+
+def test_the_tape_keeps_at_least_the_day_the_ticker_needs() -> None:
+    with pytest.raises(ValueError, match="a day"):
+        Tape("abcusdt", start=0.0, keep_minutes=60)
