@@ -32,7 +32,7 @@ from functools import lru_cache
 from bot.domain.orders import Side
 from bot.rand import make_rng
 
-_MEMO_MAX = 20_000  # memoised tick/lot conversions per model before starting afresh
+_MEMO_MAX = 2_048  # memoised tick/lot conversions per model before starting afresh
 
 
 @dataclass(frozen=True, slots=True)
