@@ -43,6 +43,11 @@ class ExecutionSupervisor:
     def active_ids(self) -> set[str]:
         return {k for k, t in self._tasks.items() if not t.done()}
 
+    @property
+    def tracked(self) -> int:
+        """Tasks still referenced (running, or finished a moment ago)."""
+        return len(self._tasks)
+
     def active_markets(self) -> set[str]:
         return {self._markets[k] for k in self.active_ids}
 
@@ -52,10 +57,18 @@ class ExecutionSupervisor:
             return False
         self.crashed.pop(execution.id, None)
         self._markets[execution.id] = execution.market
-        self._tasks[execution.id] = asyncio.create_task(
+        task = asyncio.create_task(
             self._guarded(execution, priority), name=f"execution-{execution.id}"
         )
+        self._tasks[execution.id] = task
+        task.add_done_callback(lambda done, key=execution.id: self._forget(key, done))
         return True
+
+    def _forget(self, execution_id: str, task: asyncio.Task[Execution | None]) -> None:
+        """Drop a finished task (and the execution it returned): a daemon runs for months."""
+        if self._tasks.get(execution_id) is task:
+            del self._tasks[execution_id]
+            del self._markets[execution_id]
 
     async def _guarded(self, execution: Execution, priority: Decimal) -> Execution | None:
         async with self._limiter.slot(execution.market, priority=priority, key=execution.id):

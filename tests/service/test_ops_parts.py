@@ -148,3 +148,16 @@ async def test_supervisor_remembers_a_crashed_execution_until_it_is_resubmitted(
 
     assert supervisor.crashed == {}
     assert attempts == ["a", "a"]
+
+
+async def test_supervisor_keeps_no_finished_task() -> None:
+    async def run(execution: Execution) -> Execution:
+        return execution
+
+    supervisor = ExecutionSupervisor(ConcurrencyLimiter(2), run)
+    for eid in ("a", "b", "c"):
+        supervisor.submit(_execution(eid, f"{eid}usdt"))
+    await supervisor.wait_all()
+
+    assert supervisor.tracked == 0
+    assert supervisor.active_markets() == set()
