@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -61,7 +62,7 @@ class ExecutionSupervisor:
             self._guarded(execution, priority), name=f"execution-{execution.id}"
         )
         self._tasks[execution.id] = task
-        task.add_done_callback(lambda done, key=execution.id: self._forget(key, done))
+        task.add_done_callback(functools.partial(self._forget, execution.id))
         return True
 
     def _forget(self, execution_id: str, task: asyncio.Task[Execution | None]) -> None:
