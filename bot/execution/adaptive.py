@@ -4,6 +4,9 @@ Every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) 
 reads the book and the recent mids and applies ``planning.adaptive_step``:
 
 * ``final`` (at most two steps left): take the bids for everything left, down to the bound.
+* ``falling`` (the mid fell from the arrival mid by more than three standard deviations of its
+  step-to-step changes over the elapsed steps and by more than half the spread, in a steady
+  fall: the t statistic of the mean change below −2): take the bids for everything left.
 * ``behind`` (sold trails the TWAP pace by more than two steps' worth, less when volatility is
   high compared with the spread): take the bids for the deficit.
 * ``tight`` (spread of one tick and enough bids): take the bids for the deficit.
@@ -35,6 +38,8 @@ from bot.execution.planning import (
     AdaptiveInputs,
     adaptive_step,
     bid_amount_above,
+    drift_t_stat,
+    drop_bps,
     realised_volatility_bps,
 )
 from bot.execution.port import DONE, ExecutionContext, StepResult
@@ -73,6 +78,8 @@ class AdaptiveExecutor:
                 step_s=self.step_s,
                 volatility_bps=realised_volatility_bps(self._mids),
                 bound=ctx.bound,
+                drop_bps=drop_bps(execution.arrival_mid, book.mid),
+                drift_t=drift_t_stat(self._mids),
             ),
             ctx.market,
         )

@@ -7,14 +7,20 @@ Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds
 
 1. ``final`` — when at most ``FINAL_STEPS`` steps are left, take the bids for everything left
    (down to the bound): completing inside the horizon beats saving a few bps.
-2. ``behind`` — let ``due(t) = allocated * t / horizon`` be the TWAP pace. When what was sold
+2. ``falling`` — when the mid has fallen below the arrival mid by more than ``FALL_SIGMAS``
+   standard deviations of its step-to-step changes over the steps elapsed
+   (``volatility_bps · √steps``), by more than half the spread, and the mean change is
+   negative with a t statistic below ``FALL_T`` (a steady fall, not one jump), take the bids
+   for everything left: the market is moving against the seller faster than noise explains, and
+   every step of patience costs more than crossing the spread once.
+3. ``behind`` — let ``due(t) = allocated * t / horizon`` be the TWAP pace. When what was sold
    trails ``due(elapsed)`` by more than the tolerance, take the bids for the deficit
    ``due(elapsed + step_s) - sold``. The tolerance is ``BEHIND_STEPS`` steps of pace, shrunk by
    volatility: ``tolerance / (1 + volatility_bps / spread_bps)`` — when prices move more per
    step than the spread we hope to earn, waiting is the expensive choice.
-3. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
+4. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
    above the bound cover the deficit, take the bids for the deficit.
-4. ``passive`` — otherwise rest a limit for what the pace asks ``LOOKAHEAD_STEPS`` steps ahead:
+5. ``passive`` — otherwise rest a limit for what the pace asks ``LOOKAHEAD_STEPS`` steps ahead:
    one tick inside the best ask when the spread is wider than two ticks (improve), at the best
    ask otherwise (join), never at or below the best bid and never below the bound.
 
@@ -36,6 +42,9 @@ from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
 FINAL_STEPS = 2
 BEHIND_STEPS = Decimal(2)
 LOOKAHEAD_STEPS = 3
+FALL_SIGMAS = Decimal(3)
+FALL_T = Decimal(-2)
+DRIFT_T_CAP = Decimal(1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +153,7 @@ def passive_price(book: OrderBook, bound: Decimal, market: Market) -> Decimal:
     return max(quantize_price_up(price, market.price_precision), bound)
 
 
-AdaptiveMode = Literal["final", "behind", "tight", "passive"]
+AdaptiveMode = Literal["final", "falling", "behind", "tight", "passive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +173,8 @@ class AdaptiveInputs:
     step_s: float
     volatility_bps: Decimal
     bound: Decimal
+    drop_bps: Decimal = ZERO  # how far the mid is below the arrival mid (negative: above)
+    drift_t: Decimal = ZERO  # t statistic of the mean step-to-step mid change
 
 
 def _due(inputs: AdaptiveInputs, at_s: float) -> Decimal:
@@ -189,6 +200,8 @@ def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> Ad
         return take("final", remaining)
     spread_bps = book.spread_bps
     spread = spread_bps if spread_bps is not None and spread_bps > 0 else Decimal(1)
+    if _falling(inputs, spread):
+        return take("falling", remaining)
     pace_step = inputs.allocated * Decimal(str(min(1.0, step / max(inputs.horizon_s, 1e-9))))
     tolerance = BEHIND_STEPS * pace_step / (1 + max(ZERO, inputs.volatility_bps) / spread)
     if _due(inputs, inputs.elapsed_s) - inputs.sold > tolerance and deficit > 0:
@@ -203,16 +216,44 @@ def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> Ad
     return AdaptiveAction(mode="passive", aggressive=False, price=price, amount=amount)
 
 
-def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
-    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
-    if len(mids) < 3:
-        return ZERO
-    changes = [(b - a) / a * BPS for a, b in itertools.pairwise(mids) if a > 0]
-    if len(changes) < 2:
-        return ZERO
+def _falling(inputs: AdaptiveInputs, spread_bps: Decimal) -> bool:
+    """Return whether the mid fell from arrival by more than noise and half the spread."""
+    if inputs.drift_t > FALL_T or inputs.drop_bps <= spread_bps / 2:
+        return False
+    steps = Decimal(str(max(1.0, inputs.elapsed_s / max(inputs.step_s, 1e-9))))
+    return inputs.drop_bps > FALL_SIGMAS * inputs.volatility_bps * steps.sqrt()
+
+
+def _changes_bps(mids: list[Decimal]) -> list[Decimal]:
+    return [(b - a) / a * BPS for a, b in itertools.pairwise(mids) if a > 0]
+
+
+def _mean_sd(changes: list[Decimal]) -> tuple[Decimal, Decimal]:
     mean = sum(changes, ZERO) / len(changes)
     var = sum(((c - mean) ** 2 for c in changes), ZERO) / (len(changes) - 1)
-    return var.sqrt()
+    return mean, var.sqrt()
+
+
+def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
+    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
+    changes = _changes_bps(mids)
+    if len(changes) < 2:
+        return ZERO
+    return _mean_sd(changes)[1]
+
+
+def drift_t_stat(mids: list[Decimal]) -> Decimal:
+    """Return the t statistic of the mean mid change (negative: falling; 0 with < 3 mids).
+
+    A steady fall gives a large negative value; one jump among noise gives about −1.
+    """
+    changes = _changes_bps(mids)
+    if len(changes) < 2:
+        return ZERO
+    mean, sd = _mean_sd(changes)
+    if sd == 0:
+        return ZERO if mean == 0 else DRIFT_T_CAP.copy_sign(mean)
+    return max(-DRIFT_T_CAP, min(DRIFT_T_CAP, mean / (sd / Decimal(len(changes)).sqrt())))
 
 
 def limit_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:
@@ -237,3 +278,10 @@ def resting_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: 
     if bid is not None and price <= bid:
         price = bid + market.tick
     return max(price, bound)
+
+
+def drop_bps(arrival: Decimal | None, mid: Decimal | None) -> Decimal:
+    """Return how far ``mid`` is below ``arrival`` in bps (negative above; 0 if unknown)."""
+    if arrival is None or mid is None or arrival <= 0:
+        return ZERO
+    return (arrival - mid) / arrival * BPS

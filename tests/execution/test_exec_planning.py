@@ -21,6 +21,8 @@ from bot.execution.guards import (
 from bot.execution.planning import (
     AdaptiveInputs,
     adaptive_step,
+    drift_t_stat,
+    drop_bps,
     iceberg_next_clip,
     marketable_price,
     passive_price,
@@ -146,7 +148,9 @@ def test_passive_price_improves_wide_spread_and_joins_narrow() -> None:
     assert passive_price(wide, Decimal("1.05"), MARKET) == Decimal("1.05")
 
 
-def _inputs(sold: str, elapsed: float, vol: str = "0") -> AdaptiveInputs:
+def _inputs(
+    sold: str, elapsed: float, vol: str = "0", drop: str = "0", drift_t: str = "0"
+) -> AdaptiveInputs:
     return AdaptiveInputs(
         allocated=Decimal(100),
         sold=Decimal(sold),
@@ -155,6 +159,8 @@ def _inputs(sold: str, elapsed: float, vol: str = "0") -> AdaptiveInputs:
         step_s=50,
         volatility_bps=Decimal(vol),
         bound=Decimal("0.9"),
+        drop_bps=Decimal(drop),
+        drift_t=Decimal(drift_t),
     )
 
 
@@ -193,6 +199,34 @@ def test_adaptive_crosses_a_one_tick_spread_for_the_deficit() -> None:
 
     assert action.mode == "tight"
     assert action.amount == Decimal(10)
+
+
+def test_adaptive_sells_everything_left_in_a_steady_fall_only() -> None:
+    book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
+
+    # 4 steps in, 2 bps noise per step: a 30 bps steady fall is far outside 3·2·√4 = 12 bps
+    falling = adaptive_step(book, _inputs("20", 200, vol="2", drop="30", drift_t="-5"), MARKET)
+    one_jump = adaptive_step(book, _inputs("20", 200, vol="2", drop="30", drift_t="-1"), MARKET)
+    within_noise = adaptive_step(book, _inputs("20", 200, vol="2", drop="10", drift_t="-5"), MARKET)
+
+    assert falling.mode == "falling"
+    assert falling.aggressive
+    assert falling.amount == Decimal(80)
+    assert falling.price == Decimal("0.9990")
+    assert one_jump.mode == "passive"
+    assert within_noise.mode == "passive"
+
+
+def test_drift_t_stat_separates_a_steady_fall_from_one_jump() -> None:
+    steady = [Decimal(100) - Decimal("0.03") * i + Decimal("0.001") * (i % 2) for i in range(8)]
+    jump = [Decimal(100)] * 4 + [Decimal(99)] + [Decimal(99)] * 3
+    jump = [m + Decimal("0.01") * (i % 2) for i, m in enumerate(jump)]
+
+    assert drift_t_stat(steady) < -10
+    assert -2 < drift_t_stat(jump) < 0
+    assert drift_t_stat([Decimal(1), Decimal(2)]) == 0
+    assert drop_bps(Decimal(100), Decimal(99)) == Decimal(100)
+    assert drop_bps(None, Decimal(99)) == 0
 
 
 def test_realised_volatility() -> None:
