@@ -33,6 +33,7 @@ class MemoryExecutionStore:
         self.orders: dict[str, OrderRecord] = {}
         self.fills: dict[str, tuple[str, str, Fill]] = {}  # trade id -> (execution, client, fill)
         self.events: list[StoredEvent] = []
+        self._filled: dict[str, dict[str, Decimal]] = {}  # execution -> client id -> filled
 
     async def create_execution(self, execution: Execution) -> None:
         if execution.id in self.executions:
@@ -85,6 +86,8 @@ class MemoryExecutionStore:
         if fill.trade_id in self.fills:
             return False
         self.fills[fill.trade_id] = (execution_id, client_id, fill)
+        by_order = self._filled.setdefault(execution_id, {})
+        by_order[client_id] = by_order.get(client_id, ZERO) + fill.amount
         return True
 
     async def fills_for(self, execution_id: str) -> list[Fill]:
@@ -92,11 +95,7 @@ class MemoryExecutionStore:
         return sorted(rows, key=lambda f: (f.at, f.trade_id))
 
     async def filled_by_order(self, execution_id: str) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = {}
-        for eid, cid, fill in self.fills.values():
-            if eid == execution_id:
-                out[cid] = out.get(cid, ZERO) + fill.amount
-        return out
+        return dict(self._filled.get(execution_id, {}))
 
     async def append_event(
         self, kind: str, execution_id: str | None, data: Mapping[str, str]

@@ -377,12 +377,10 @@ class MatchingEngine:
         levels = self._book_levels(mb, resting, 1)
         return levels[0][0] if levels else None
 
-    def _book_levels(
-        self, mb: MarketBook, resting: Side, depth: int
-    ) -> list[tuple[Decimal, Decimal]]:
+    def _book_levels(self, mb: MarketBook, resting: Side, depth: int) -> list[BookLevel]:
         explicit = mb.book.side(resting).levels(depth)
         if mb.model is None:
-            return explicit
+            return [BookLevel(p, a) for p, a in explicit]
         background = mb.model.snapshot(resting, depth)
         if not explicit:
             return background
@@ -390,17 +388,15 @@ class MatchingEngine:
         for price, amount in background:
             merged[price] = merged.get(price, ZERO) + amount
         ordered = sorted(merged.items(), reverse=resting is Side.BUY)
-        return ordered[:depth]
+        return [BookLevel(p, a) for p, a in ordered[:depth]]
 
     def order_book(self, market_id: str, depth: int = 50) -> OrderBook:
         mb = self._book(market_id)
         now = self.sync(market_id)
-        bids = self._book_levels(mb, Side.BUY, depth)
-        asks = self._book_levels(mb, Side.SELL, depth)
         return OrderBook(
             market=market_id,
-            bids=tuple(BookLevel(p, a) for p, a in bids),
-            asks=tuple(BookLevel(p, a) for p, a in asks),
+            bids=tuple(self._book_levels(mb, Side.BUY, depth)),
+            asks=tuple(self._book_levels(mb, Side.SELL, depth)),
             at=to_datetime(now),
         )
 

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
+from bot.domain.market import BookLevel
 from bot.domain.orders import Side
 from bot.rand import make_rng
 
-_MEMO_MAX = 2_048  # memoised tick/lot conversions per model before starting afresh
+_MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per model before starting afresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,7 @@ class MarketModel:
         self._next_step = self.start + p.step_s
         self._next_taker = self._draw_gap(self.start)
         self._depth, self._cum = _profile(float(p.d0) / self._lot_f, p.alpha, p.max_levels)
-        self._price_memo: dict[int, Decimal] = {}
-        self._amount_memo: dict[int, Decimal] = {}
+        self._level_memo: dict[tuple[int, int], BookLevel] = {}
         self._set_touch()
 
     # exogenous path
@@ -244,23 +244,22 @@ class MarketModel:
                 yield Decimal(tick).scaleb(-pp), Decimal(lots).scaleb(-ap)
             k = max(k + 1, bisect_right(cum, st.consumed_lots))
 
-    def snapshot(self, resting: Side, depth: int) -> list[tuple[Decimal, Decimal]]:
+    def snapshot(self, resting: Side, depth: int) -> list[BookLevel]:
         """Return up to ``depth`` visible levels, best first: ``levels`` without consuming.
 
         The order-book hot path (every executor step reads a book): a plain loop with the
-        tick → price and lots → amount conversions memoised.
+        (tick, lots) → ``BookLevel`` conversion memoised.
         """
         st = self._state(resting)
         cum, sizes = self._cum, self._depth
         consumed = st.consumed_lots
         sign = -1 if resting is Side.BUY else 1
         step = self.params.level_ticks
-        prices, amounts = self._price_memo, self._amount_memo
-        if len(prices) > _MEMO_MAX or len(amounts) > _MEMO_MAX:
-            prices.clear()
-            amounts.clear()
+        memo = self._level_memo
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
         pp, ap = self.params.price_precision, self.params.amount_precision
-        out: list[tuple[Decimal, Decimal]] = []
+        out: list[BookLevel] = []
         k, n, touch = bisect_right(cum, consumed), len(cum), st.touch
         while k < n and len(out) < depth:
             tick = touch + sign * k * step
@@ -269,13 +268,12 @@ class MarketModel:
             visible = cum[k] - consumed
             lots = int(sizes[k] if sizes[k] < visible else visible)
             if lots > 0:
-                price = prices.get(tick)
-                if price is None:
-                    price = prices[tick] = Decimal(tick).scaleb(-pp)
-                amount = amounts.get(lots)
-                if amount is None:
-                    amount = amounts[lots] = Decimal(lots).scaleb(-ap)
-                out.append((price, amount))
+                level = memo.get((tick, lots))
+                if level is None:
+                    level = memo[tick, lots] = BookLevel(
+                        Decimal(tick).scaleb(-pp), Decimal(lots).scaleb(-ap)
+                    )
+                out.append(level)
             k += 1
         return out
 
