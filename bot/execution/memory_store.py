@@ -34,6 +34,7 @@ class MemoryExecutionStore:
         self.fills: dict[str, tuple[str, str, Fill]] = {}  # trade id -> (execution, client, fill)
         self.events: list[StoredEvent] = []
         self._filled: dict[str, dict[str, Decimal]] = {}  # execution -> client id -> filled
+        self._fills_of: dict[str, list[Fill]] = {}  # execution -> its fills
 
     async def create_execution(self, execution: Execution) -> None:
         if execution.id in self.executions:
@@ -88,11 +89,11 @@ class MemoryExecutionStore:
         self.fills[fill.trade_id] = (execution_id, client_id, fill)
         by_order = self._filled.setdefault(execution_id, {})
         by_order[client_id] = by_order.get(client_id, ZERO) + fill.amount
+        self._fills_of.setdefault(execution_id, []).append(fill)
         return True
 
     async def fills_for(self, execution_id: str) -> list[Fill]:
-        rows = [f for eid, _, f in self.fills.values() if eid == execution_id]
-        return sorted(rows, key=lambda f: (f.at, f.trade_id))
+        return sorted(self._fills_of.get(execution_id, ()), key=lambda f: (f.at, f.trade_id))
 
     async def filled_by_order(self, execution_id: str) -> dict[str, Decimal]:
         return dict(self._filled.get(execution_id, {}))
