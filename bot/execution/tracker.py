@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
 from decimal import Decimal
 
 from bot.clock import Clock
@@ -26,6 +25,7 @@ from bot.exchange.errors import (
     TransientError,
 )
 from bot.exchange.port import Exchange
+from bot.execution.keyed_locks import KeyedLocks
 from bot.execution.store import ExecutionStore, OrderRecord
 from bot.ids import client_order_id
 from bot.logs import get_logger
@@ -64,7 +64,12 @@ class OrderTracker:
         self._clock = clock
         self._unknown_grace_s = unknown_grace_s
         self._poll_interval_s = poll_interval_s
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
+
+    @property
+    def held_locks(self) -> int:
+        """Return how many orders are being worked on now (0 when idle: none is kept)."""
+        return len(self._locks)
 
     async def submit(
         self,
@@ -119,7 +124,7 @@ class OrderTracker:
         request = OrderRequest(
             record.client_id, record.market, Side.SELL, record.type, record.amount, record.price
         )
-        async with self._locks[record.client_id]:
+        async with self._locks.hold(record.client_id):
             try:
                 answer = await self._exchange.place_order(request)
             except RateLimited as e:
@@ -146,12 +151,12 @@ class OrderTracker:
         record = await self._store.get_order(answer.client_id)
         if record is None:
             return None
-        async with self._locks[record.client_id]:
+        async with self._locks.hold(record.client_id):
             return await self._apply_locked(record, answer)
 
     async def apply_to(self, record: OrderRecord, answer: Order) -> OrderRecord:
         """Apply an exchange answer to ``record`` (a match found without a client id)."""
-        async with self._locks[record.client_id]:
+        async with self._locks.hold(record.client_id):
             return await self._apply_locked(record, answer)
 
     async def refresh(self, record: OrderRecord) -> OrderRecord:
@@ -164,7 +169,7 @@ class OrderTracker:
             answer = await self._exchange.get_order(record.exchange_id)
         except NotFound:
             return await self.resolve_unknown(record)
-        async with self._locks[record.client_id]:
+        async with self._locks.hold(record.client_id):
             return await self._apply_locked(record, answer)
 
     async def resolve_unknown(self, record: OrderRecord) -> OrderRecord:
@@ -173,7 +178,7 @@ class OrderTracker:
             found = await self._exchange.find_order(record.market, record.client_id)
         except (TransientError, MalformedResponse):
             return record
-        async with self._locks[record.client_id]:
+        async with self._locks.hold(record.client_id):
             current = await self._store.get_order(record.client_id) or record
             if found is not None:
                 return await self._apply_locked(current, found)
@@ -202,7 +207,7 @@ class OrderTracker:
                 answer = await self._exchange.cancel_order(record.exchange_id)
             except NotFound:
                 answer = await self._exchange.get_order(record.exchange_id)
-            async with self._locks[record.client_id]:
+            async with self._locks.hold(record.client_id):
                 record = await self._apply_locked(record, answer)
             if not record.state.terminal:
                 await self._clock.sleep(self._poll_interval_s)

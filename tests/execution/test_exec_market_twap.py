@@ -90,6 +90,7 @@ async def test_twap_sells_in_slices_over_the_horizon(
     assert all(b - a > 90 for a, b in itertools.pairwise(times))
     assert times[-1] < 600
     assert await desk.bot_open_orders() == []
+    assert runner.tracker.held_locks == 0  # no per-order lock outlives its order's work
 
 
 async def test_twap_rolls_unfilled_remainder_into_next_slice(
