@@ -21,10 +21,12 @@ async def test_small_sale_on_a_tight_book_goes_to_market() -> None:
     assert advice.fallback is False
 
 
-def test_wide_spread_rests_a_limit_inside_the_spread() -> None:
+def test_wide_spread_rests_adaptively_inside_the_spread() -> None:
     decision = RULES.decide(context(amount="10", spread_bps="300"))
+    between = RULES.decide(context(amount="10", spread_bps="60"))
 
-    assert decision.strategy is StrategyName.LIMIT
+    assert decision.strategy is between.strategy is StrategyName.ADAPTIVE
+    assert decision.horizon_s == between.horizon_s == 600
     assert decision.limit_offset_bps == Decimal("100.00")
 
 
@@ -35,15 +37,15 @@ def test_wide_spread_and_a_big_share_of_the_book_goes_adaptive() -> None:
     assert decision.slices > 1
 
 
-def test_large_relative_to_depth_goes_iceberg_with_a_small_display() -> None:
+def test_large_relative_to_depth_goes_adaptive_over_a_long_horizon() -> None:
     ctx = context(amount="15000", level_amount="1000")
 
     decision = RULES.decide(ctx)
 
     assert ctx.book_fraction is not None
     assert ctx.book_fraction > Decimal("0.5")
-    assert decision.strategy is StrategyName.ICEBERG
-    assert decision.display_frac < Decimal("0.1")
+    assert decision.strategy is StrategyName.ADAPTIVE
+    assert decision.horizon_s == min(3600, LIMITS.max_horizon_s)
 
 
 def test_medium_size_is_sliced_with_twap() -> None:
