@@ -236,19 +236,16 @@ class Matcher:
             fee = amount * rate if rate else ZERO
             currency = market.base
             available[currency] = available.get(currency, ZERO) + (amount - fee)
-        fills = order.fills
-        if fills is None:
-            order.fills = [trade]
-        else:
-            fills.append(trade)
+        row = (trade.id, trade.price, amount, fee, currency, trade.taker_side is _SELL, trade.at)
+        order.fills += (row,)
         if order.remaining <= ZERO:
             self._close(acct, market, order, DONE)
         if self.listeners:
-            if trade.maker_id == order.id:
-                trade.maker_fee = fee  # the fill record below reads the fee
+            if trade.maker_id == order.id:  # the trade (on the tape) has its fee before
+                trade.maker_fee = fee  # listeners hear of the fill, as they always had
             else:
                 trade.taker_fee = fee
-            self.emit(order.account, order.fill_record(trade))
+            self.emit(order.account, order.fill_record(row))
             self.emit(order.account, order)
         return fee
 
