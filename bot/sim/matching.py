@@ -147,12 +147,13 @@ class Matcher:
         opp = mb.book.asks if buying else mb.book.bids
         left = amount
         while left > ZERO:
-            best = opp.best()
-            if best is None:
+            level = opp.best_level()
+            if level is None:
                 break
-            price, maker = best
+            price = level.price
             if limit is not None and (price > limit if buying else price < limit):
                 break
+            maker = level.orders[0]
             qty = left if left < maker.remaining else maker.remaining
             self._trade(mb, maker, taker, side, price, qty)
             opp.fill_front(qty)
