@@ -120,7 +120,7 @@ class BookSide:
         level = self._sorted[-1]
         level.volume -= amount
         orders = level.orders
-        if orders[0].remaining <= ZERO:
+        if not orders[0].remaining:  # filled (a trade takes at most what remains)
             orders.popleft()
             level.live -= 1
             if not level.live:

@@ -99,11 +99,12 @@ class Matcher:
         side: Side,
         limit: Decimal | None,
         amount: Decimal,
-    ) -> Decimal:
-        """Walk the opposite side for up to ``amount``; return the amount filled."""
+    ) -> None:
+        """Walk the opposite side for up to ``amount``."""
         model = mb.model
         if model is None:
-            return self._take_explicit(mb, taker, side, limit, amount)
+            self._take_explicit(mb, taker, side, limit, amount)
+            return
         resting = Side.SELL if side is Side.BUY else Side.BUY
         opp = mb.book.opposite(side)
         bg = model.levels(resting)
@@ -132,7 +133,6 @@ class Matcher:
                 left -= qty
             else:
                 break
-        return amount - left
 
     def _take_explicit(
         self,
@@ -141,7 +141,7 @@ class Matcher:
         side: Side,
         limit: Decimal | None,
         amount: Decimal,
-    ) -> Decimal:
+    ) -> None:
         # the hot path when there is no background: price-time walk of the explicit book
         buying = side is not _SELL
         opp = mb.book.asks if buying else mb.book.bids
@@ -158,7 +158,6 @@ class Matcher:
             self._trade(mb, maker, taker, side, price, qty)
             opp.fill_front(qty)
             left -= qty
-        return amount - left
 
     def uncross(self, mb: MarketBook) -> None:
         """Let the background trade with explicit orders its moving touch now crosses."""
@@ -219,10 +218,9 @@ class Matcher:
         # the hot path of matching: plain dict arithmetic, no helper calls
         acct = self.accounts[order.account]
         amount = trade.amount
-        order.remaining -= amount
+        remaining = order.remaining = order.remaining - amount
         order.executed += amount
         order.funds += total
-        order.trades_count += 1
         order.updated_at = self.now
         available = acct.available
         if order.side is _SELL:
@@ -239,7 +237,7 @@ class Matcher:
             available[currency] = available.get(currency, ZERO) + (amount - fee)
         row = (trade.id, trade.price, amount, fee, currency, trade.taker_side is _SELL, trade.at)
         order.fills += (row,)
-        if order.remaining <= ZERO:
+        if not remaining:  # a trade takes at most what remains: never below zero
             self._close(acct, market, order, DONE)
         if self.listeners:
             if trade.maker_id == order.id:  # the trade (on the tape) has its fee before

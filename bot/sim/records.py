@@ -71,7 +71,6 @@ class SimOrder:
         "remaining",
         "side",
         "state",
-        "trades_count",
         "updated_at",
     )
 
@@ -100,10 +99,13 @@ class SimOrder:
         self.locked = ZERO  # what this order still holds locked (base for sells, quote for buys)
         self.client_id = client_id
         self.state = WAIT
-        self.trades_count = 0
         self.fills: tuple[FillRow, ...] = ()
         self.created_at = at
         self.updated_at = at
+
+    @property
+    def trades_count(self) -> int:
+        return len(self.fills)
 
     @property
     def uuid(self) -> str:

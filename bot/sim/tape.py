@@ -67,6 +67,7 @@ class Tape:
         self._window: _Window | None = None
         self._last_minute = -1
         self._last_bucket: _Bucket | None = None
+        self._last_minute_end = 0.0  # where ``_last_minute`` ends, in seconds
         self.last: Decimal | None = None
 
     def record_trade(self, trade: SimTrade, total: Decimal | None = None) -> None:
@@ -74,7 +75,8 @@ class Tape:
         self.trades.append(trade)
         price = trade.price
         bucket = self._last_bucket
-        if bucket is not None and int(trade.at // 60) == self._last_minute:
+        at = trade.at
+        if bucket is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
             if price > bucket.high:  # the same-minute fast path of ``_bucket``
                 bucket.high = price
             elif price < bucket.low:
@@ -104,6 +106,7 @@ class Tape:
         else:
             bucket.price(price)
         self._last_minute, self._last_bucket = minute, bucket
+        self._last_minute_end = (minute + 1) * 60.0
         return bucket
 
     def _day_window(self, minute: int) -> _Window:
