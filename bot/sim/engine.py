@@ -405,7 +405,8 @@ class MatchingEngine:
         mb = self._book(market_id)
         self.sync(market_id)
         trades = mb.tape.trades
-        return [trades[i] for i in range(len(trades) - 1, max(-1, len(trades) - 1 - limit), -1)]
+        newest_first = range(len(trades) - 1, max(-1, len(trades) - 1 - limit), -1)
+        return [SimTrade.from_row(market_id, trades[i]) for i in newest_first]
 
     def candles(
         self, market_id: str, period_min: int, time_from: int, time_to: int

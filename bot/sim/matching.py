@@ -17,7 +17,7 @@ from bot.domain.orders import Side
 from bot.sim.accounts import Account
 from bot.sim.book import Book
 from bot.sim.market_model import MarketModel
-from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade
+from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade, TradeRow
 from bot.sim.tape import KEEP_MINUTES, Tape
 
 SimEvent = SimOrder | SimFill | SimTrade
@@ -61,6 +61,13 @@ class MarketBook:
 
 
 _SELL = Side.SELL
+
+
+def _fee(order: SimOrder | None, amount: Decimal, total: Decimal, rate: Decimal) -> Decimal:
+    """Return what ``order`` pays on its side of a trade: charged on what it receives."""
+    if order is None or not rate:
+        return ZERO
+    return (total if order.side is _SELL else amount) * rate
 
 
 def _better_or_equal(resting: Side, a: Decimal, b: Decimal) -> bool:
@@ -197,27 +204,36 @@ class Matcher:
         price: Decimal,
         amount: Decimal,
     ) -> None:
-        trade = SimTrade(
-            next(self.trade_ids), mb.market.id, price, amount, taker_side, self.now, mb.units
-        )
         total = amount * price
+        maker_fee = _fee(maker, amount, total, self.maker_fee)
+        taker_fee = _fee(taker, amount, total, self.taker_fee)
+        maker_id = 0 if maker is None else maker.id
+        taker_id = 0 if taker is None else taker.id
+        trade: TradeRow = (
+            next(self.trade_ids), price, amount, taker_side is _SELL, self.now,
+            maker_id, taker_id, maker_fee, taker_fee, mb.units,
+        )  # fmt: skip
         mb.tape.record_trade(trade, total)
+        market = mb.market
         if maker is not None:
-            trade.maker_id = maker.id
-            trade.maker_fee = self._settle(mb.market, maker, trade, total, self.maker_fee)
+            self._settle(market, maker, trade, amount, total, maker_fee)
         if taker is not None:
-            trade.taker_id = taker.id
-            trade.taker_fee = self._settle(mb.market, taker, trade, total, self.taker_fee)
+            self._settle(market, taker, trade, amount, total, taker_fee)
         if self.listeners:
-            self.emit("", trade)
+            self.emit("", SimTrade.from_row(market.id, trade))
 
     def _settle(
-        self, market: Market, order: SimOrder, trade: SimTrade, total: Decimal, rate: Decimal
-    ) -> Decimal:
-        """Apply one side of ``trade`` to ``order`` and its account; return the fee."""
+        self,
+        market: Market,
+        order: SimOrder,
+        trade: TradeRow,
+        amount: Decimal,
+        total: Decimal,
+        fee: Decimal,
+    ) -> None:
+        """Apply one side of ``trade`` (``amount`` for ``total``, less ``fee``) to ``order``."""
         # the hot path of matching: plain dict arithmetic, no helper calls
         acct = self.accounts[order.account]
-        amount = trade.amount
         remaining = order.remaining = order.remaining - amount
         order.executed += amount
         order.funds += total
@@ -226,27 +242,19 @@ class Matcher:
         if order.side is _SELL:
             order.locked -= amount
             acct.locked[market.base] -= amount
-            fee = total * rate if rate else ZERO
             currency = market.quote
             available[currency] = available.get(currency, ZERO) + (total - fee)
         else:
             order.locked -= total
             acct.locked[market.quote] -= total
-            fee = amount * rate if rate else ZERO
             currency = market.base
             available[currency] = available.get(currency, ZERO) + (amount - fee)
-        row = (trade.id, trade.price, amount, fee, currency, trade.taker_side is _SELL, trade.at)
-        order.fills += (row,)
+        order.fills += (trade,)
         if not remaining:  # a trade takes at most what remains: never below zero
             self._close(acct, market, order, DONE)
         if self.listeners:
-            if trade.maker_id == order.id:  # the trade (on the tape) has its fee before
-                trade.maker_fee = fee  # listeners hear of the fill, as they always had
-            else:
-                trade.taker_fee = fee
-            self.emit(order.account, order.fill_record(row))
+            self.emit(order.account, order.fill_record(trade))
             self.emit(order.account, order)
-        return fee
 
     def finish(self, order: SimOrder, state: str) -> None:
         """Move an order to a final state and release what it still holds."""

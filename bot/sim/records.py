@@ -42,13 +42,15 @@ def to_datetime(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
 
 
-FillRow = tuple[int, Decimal, Decimal, Decimal, str, bool, float]
-"""One fill of an order: trade id, price, amount, fee, fee currency, taker sold, time.
+TradeRow = tuple[int, Decimal, Decimal, bool, float, int, int, Decimal, Decimal, str]
+"""One trade as the engine keeps it: id, price, amount, taker sold, time, maker order id,
+taker order id (0: the market model's background), maker fee, taker fee, "base/quote".
 
 Plain values only (no record, no enum member): CPython's cycle collector stops tracking
-such a tuple once it survives a young collection, so the fills of every order the engine
-keeps cost nothing in later full collections (with the trades themselves they were two
-thirds of the objects those collections walked).
+such a tuple once it survives a young collection. The tape and the fills of both orders
+share the one row, so the trades and fills of every order the engine keeps cost nothing
+in later full collections (they were two thirds of the objects those collections walked).
+``SimTrade`` and ``SimFill`` are built from a row when they leave the engine.
 """
 
 
@@ -99,7 +101,7 @@ class SimOrder:
         self.locked = ZERO  # what this order still holds locked (base for sells, quote for buys)
         self.client_id = client_id
         self.state = WAIT
-        self.fills: tuple[FillRow, ...] = ()
+        self.fills: tuple[TradeRow, ...] = ()
         self.created_at = at
         self.updated_at = at
 
@@ -116,12 +118,14 @@ class SimOrder:
         """Return this order's fills, oldest first."""
         return [self.fill_record(row) for row in self.fills]
 
-    def fill_record(self, row: FillRow) -> SimFill:
-        trade_id, price, amount, fee, fee_currency, taker_sold, at = row
-        taker = Side.SELL if taker_sold else Side.BUY
+    def fill_record(self, row: TradeRow) -> SimFill:
+        trade_id, price, amount, taker_sold, at, maker_id, _taker, maker_fee, taker_fee, units = row
+        fee = maker_fee if maker_id == self.id else taker_fee
+        base, _, quote = units.partition("/")
         return SimFill(
-            trade_id, self.id, self.market, self.side, price, amount, fee, fee_currency, taker, at
-        )
+            trade_id, self.id, self.market, self.side, price, amount, fee,
+            quote if self.side is Side.SELL else base, Side.SELL if taker_sold else Side.BUY, at,
+        )  # fmt: skip
 
     @property
     def avg_price(self) -> Decimal:
@@ -203,7 +207,7 @@ class SimFill:
 
 
 class SimTrade:
-    """A trade: public on the tape, and the fills of the orders that took part."""
+    """A trade as it leaves the engine (public trades, listeners), built from its row."""
 
     __slots__ = (
         "amount",
@@ -240,6 +244,13 @@ class SimTrade:
         self.taker_id = 0
         self.maker_fee = ZERO
         self.taker_fee = ZERO
+
+    @classmethod
+    def from_row(cls, market: str, row: TradeRow) -> SimTrade:
+        taker = Side.SELL if row[3] else Side.BUY
+        trade = cls(row[0], market, row[1], row[2], taker, row[4], row[9])
+        trade.maker_id, trade.taker_id, trade.maker_fee, trade.taker_fee = row[5:9]
+        return trade
 
     def to_public(self) -> PublicTrade:
         return PublicTrade(
