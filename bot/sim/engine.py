@@ -42,13 +42,6 @@ _MARKET = OrderType.MARKET
 _SELL = Side.SELL
 
 
-def _on_step(value: Decimal, step: Decimal) -> bool:
-    try:
-        return not value % step
-    except InvalidOperation:
-        return False
-
-
 class MatchingEngine:
     """A local SafeTrade: one engine behind both the in-process and the HTTP front door."""
 
@@ -202,7 +195,7 @@ class MatchingEngine:
         if client_id is not None:
             acct.by_client[client_id] = order
         matcher.take(mb, order, side, price, amount)
-        if order.state == WAIT and order.remaining > ZERO:
+        if order.state == WAIT:  # still open: something remains (a filled order is done)
             if ord_type is _LIMIT:
                 (mb.book.asks if side is _SELL else mb.book.bids).add(order)
             else:
@@ -222,9 +215,13 @@ class MatchingEngine:
                 raise SimError(422, MARKET_ORDER_PRICE)
         elif price is None or not price.is_finite() or price <= ZERO:
             raise SimError(422, NON_POSITIVE_PRICE)
-        ok = _on_step(amount, mb.lot) and amount >= market.min_amount
+        try:  # ``%`` refuses (InvalidOperation) a quotient of more digits than the precision
+            on_step = not amount % mb.lot and (price is None or not price % mb.tick)
+        except InvalidOperation:
+            on_step = False
+        ok = on_step and amount >= market.min_amount
         if price is not None:
-            ok = ok and _on_step(price, mb.tick) and price >= market.min_price
+            ok = ok and price >= market.min_price
             ok = ok and (not market.max_price or price <= market.max_price)
             ok = ok and (not market.min_value or price * amount >= market.min_value)
         if not ok:
@@ -404,7 +401,8 @@ class MatchingEngine:
         mb = self._book(market_id)
         self.sync(market_id)
         trades = mb.tape.trades
-        return [trades[i] for i in range(len(trades) - 1, max(-1, len(trades) - 1 - limit), -1)]
+        newest_first = range(len(trades) - 1, max(-1, len(trades) - 1 - limit), -1)
+        return [SimTrade.from_row(market_id, trades[i]) for i in newest_first]
 
     def candles(
         self, market_id: str, period_min: int, time_from: int, time_to: int

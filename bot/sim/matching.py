@@ -17,7 +17,7 @@ from bot.domain.orders import Side
 from bot.sim.accounts import Account
 from bot.sim.book import Book
 from bot.sim.market_model import MarketModel
-from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade
+from bot.sim.records import CANCEL, DONE, SimFill, SimOrder, SimTrade, TradeRow
 from bot.sim.tape import KEEP_MINUTES, Tape
 
 SimEvent = SimOrder | SimFill | SimTrade
@@ -63,6 +63,13 @@ class MarketBook:
 _SELL = Side.SELL
 
 
+def _fee(order: SimOrder | None, amount: Decimal, total: Decimal, rate: Decimal) -> Decimal:
+    """Return what ``order`` pays on its side of a trade: charged on what it receives."""
+    if order is None or not rate:
+        return ZERO
+    return (total if order.side is _SELL else amount) * rate
+
+
 def _better_or_equal(resting: Side, a: Decimal, b: Decimal) -> bool:
     """Return whether price ``a`` is at least as good as ``b`` for a taker of resting ``side``."""
     return a >= b if resting is Side.BUY else a <= b
@@ -99,11 +106,12 @@ class Matcher:
         side: Side,
         limit: Decimal | None,
         amount: Decimal,
-    ) -> Decimal:
-        """Walk the opposite side for up to ``amount``; return the amount filled."""
+    ) -> None:
+        """Walk the opposite side for up to ``amount``."""
         model = mb.model
         if model is None:
-            return self._take_explicit(mb, taker, side, limit, amount)
+            self._take_explicit(mb, taker, side, limit, amount)
+            return
         resting = Side.SELL if side is Side.BUY else Side.BUY
         opp = mb.book.opposite(side)
         bg = model.levels(resting)
@@ -132,7 +140,6 @@ class Matcher:
                 left -= qty
             else:
                 break
-        return amount - left
 
     def _take_explicit(
         self,
@@ -141,23 +148,23 @@ class Matcher:
         side: Side,
         limit: Decimal | None,
         amount: Decimal,
-    ) -> Decimal:
+    ) -> None:
         # the hot path when there is no background: price-time walk of the explicit book
         buying = side is not _SELL
         opp = mb.book.asks if buying else mb.book.bids
         left = amount
         while left > ZERO:
-            best = opp.best()
-            if best is None:
+            level = opp.best_level()
+            if level is None:
                 break
-            price, maker = best
+            price = level.price
             if limit is not None and (price > limit if buying else price < limit):
                 break
+            maker = level.orders[0]
             qty = left if left < maker.remaining else maker.remaining
             self._trade(mb, maker, taker, side, price, qty)
             opp.fill_front(qty)
             left -= qty
-        return amount - left
 
     def uncross(self, mb: MarketBook) -> None:
         """Let the background trade with explicit orders its moving touch now crosses."""
@@ -197,60 +204,57 @@ class Matcher:
         price: Decimal,
         amount: Decimal,
     ) -> None:
-        trade = SimTrade(
-            next(self.trade_ids), mb.market.id, price, amount, taker_side, self.now, mb.units
-        )
         total = amount * price
+        maker_fee = _fee(maker, amount, total, self.maker_fee)
+        taker_fee = _fee(taker, amount, total, self.taker_fee)
+        maker_id = 0 if maker is None else maker.id
+        taker_id = 0 if taker is None else taker.id
+        trade: TradeRow = (
+            next(self.trade_ids), price, amount, taker_side is _SELL, self.now,
+            maker_id, taker_id, maker_fee, taker_fee, mb.units,
+        )  # fmt: skip
         mb.tape.record_trade(trade, total)
+        market = mb.market
         if maker is not None:
-            trade.maker_id = maker.id
-            trade.maker_fee = self._settle(mb.market, maker, trade, total, self.maker_fee)
+            self._settle(market, maker, trade, amount, total, maker_fee)
         if taker is not None:
-            trade.taker_id = taker.id
-            trade.taker_fee = self._settle(mb.market, taker, trade, total, self.taker_fee)
+            self._settle(market, taker, trade, amount, total, taker_fee)
         if self.listeners:
-            self.emit("", trade)
+            self.emit("", SimTrade.from_row(market.id, trade))
 
     def _settle(
-        self, market: Market, order: SimOrder, trade: SimTrade, total: Decimal, rate: Decimal
-    ) -> Decimal:
-        """Apply one side of ``trade`` to ``order`` and its account; return the fee."""
+        self,
+        market: Market,
+        order: SimOrder,
+        trade: TradeRow,
+        amount: Decimal,
+        total: Decimal,
+        fee: Decimal,
+    ) -> None:
+        """Apply one side of ``trade`` (``amount`` for ``total``, less ``fee``) to ``order``."""
         # the hot path of matching: plain dict arithmetic, no helper calls
         acct = self.accounts[order.account]
-        amount = trade.amount
-        order.remaining -= amount
+        remaining = order.remaining = order.remaining - amount
         order.executed += amount
         order.funds += total
-        order.trades_count += 1
         order.updated_at = self.now
         available = acct.available
         if order.side is _SELL:
             order.locked -= amount
             acct.locked[market.base] -= amount
-            fee = total * rate if rate else ZERO
             currency = market.quote
             available[currency] = available.get(currency, ZERO) + (total - fee)
         else:
             order.locked -= total
             acct.locked[market.quote] -= total
-            fee = amount * rate if rate else ZERO
             currency = market.base
             available[currency] = available.get(currency, ZERO) + (amount - fee)
-        fills = order.fills
-        if fills is None:
-            order.fills = [trade]
-        else:
-            fills.append(trade)
-        if order.remaining <= ZERO:
+        order.fills += (trade,)
+        if not remaining:  # a trade takes at most what remains: never below zero
             self._close(acct, market, order, DONE)
         if self.listeners:
-            if trade.maker_id == order.id:
-                trade.maker_fee = fee  # the fill record below reads the fee
-            else:
-                trade.taker_fee = fee
             self.emit(order.account, order.fill_record(trade))
             self.emit(order.account, order)
-        return fee
 
     def finish(self, order: SimOrder, state: str) -> None:
         """Move an order to a final state and release what it still holds."""

@@ -42,6 +42,18 @@ def to_datetime(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
 
 
+TradeRow = tuple[int, Decimal, Decimal, bool, float, int, int, Decimal, Decimal, str]
+"""One trade as the engine keeps it: id, price, amount, taker sold, time, maker order id,
+taker order id (0: the market model's background), maker fee, taker fee, "base/quote".
+
+Plain values only (no record, no enum member): CPython's cycle collector stops tracking
+such a tuple once it survives a young collection. The tape and the fills of both orders
+share the one row, so the trades and fills of every order the engine keeps cost nothing
+in later full collections (they were two thirds of the objects those collections walked).
+``SimTrade`` and ``SimFill`` are built from a row when they leave the engine.
+"""
+
+
 class SimOrder:
     """One order as the matching engine holds it."""
 
@@ -61,7 +73,6 @@ class SimOrder:
         "remaining",
         "side",
         "state",
-        "trades_count",
         "updated_at",
     )
 
@@ -90,10 +101,13 @@ class SimOrder:
         self.locked = ZERO  # what this order still holds locked (base for sells, quote for buys)
         self.client_id = client_id
         self.state = WAIT
-        self.trades_count = 0
-        self.fills: list[SimTrade] | None = None
+        self.fills: tuple[TradeRow, ...] = ()
         self.created_at = at
         self.updated_at = at
+
+    @property
+    def trades_count(self) -> int:
+        return len(self.fills)
 
     @property
     def uuid(self) -> str:
@@ -102,14 +116,15 @@ class SimOrder:
 
     def fill_records(self) -> list[SimFill]:
         """Return this order's fills, oldest first."""
-        return [self.fill_record(t) for t in self.fills or ()]
+        return [self.fill_record(row) for row in self.fills]
 
-    def fill_record(self, trade: SimTrade) -> SimFill:
-        fee = trade.maker_fee if trade.maker_id == self.id else trade.taker_fee
-        base, _, quote = trade.units.partition("/")
+    def fill_record(self, row: TradeRow) -> SimFill:
+        trade_id, price, amount, taker_sold, at, maker_id, _taker, maker_fee, taker_fee, units = row
+        fee = maker_fee if maker_id == self.id else taker_fee
+        base, _, quote = units.partition("/")
         return SimFill(
-            trade.id, self.id, self.market, self.side, trade.price, trade.amount, fee,
-            quote if self.side is Side.SELL else base, trade.taker_side, trade.at,
+            trade_id, self.id, self.market, self.side, price, amount, fee,
+            quote if self.side is Side.SELL else base, Side.SELL if taker_sold else Side.BUY, at,
         )  # fmt: skip
 
     @property
@@ -192,7 +207,7 @@ class SimFill:
 
 
 class SimTrade:
-    """A trade: public on the tape, and the fills of the orders that took part."""
+    """A trade as it leaves the engine (public trades, listeners), built from its row."""
 
     __slots__ = (
         "amount",
@@ -229,6 +244,13 @@ class SimTrade:
         self.taker_id = 0
         self.maker_fee = ZERO
         self.taker_fee = ZERO
+
+    @classmethod
+    def from_row(cls, market: str, row: TradeRow) -> SimTrade:
+        taker = Side.SELL if row[3] else Side.BUY
+        trade = cls(row[0], market, row[1], row[2], taker, row[4], row[9])
+        trade.maker_id, trade.taker_id, trade.maker_fee, trade.taker_fee = row[5:9]
+        return trade
 
     def to_public(self) -> PublicTrade:
         return PublicTrade(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bot.domain.market import Candle, Ticker
 from bot.domain.money import ZERO
-from bot.sim.records import SimTrade, to_datetime
+from bot.sim.records import TradeRow, to_datetime
 
 _DAY_MIN = 1440
 KEEP_MINUTES = 7 * _DAY_MIN  # minute buckets kept for k-lines (the 24 h ticker needs a day)
@@ -61,29 +61,30 @@ class Tape:
         self._keep_min = keep_minutes
         self.market = market
         self._lot = Decimal(1).scaleb(-amount_precision)
-        self.trades: deque[SimTrade] = deque(maxlen=keep_trades)
+        self.trades: deque[TradeRow] = deque(maxlen=keep_trades)
         self._buckets: dict[int, _Bucket] = {}
         self._start = start
         self._window: _Window | None = None
         self._last_minute = -1
         self._last_bucket: _Bucket | None = None
+        self._last_minute_end = 0.0  # where ``_last_minute`` ends, in seconds
         self.last: Decimal | None = None
 
-    def record_trade(self, trade: SimTrade, total: Decimal | None = None) -> None:
+    def record_trade(self, trade: TradeRow, total: Decimal | None = None) -> None:
         """Record a trade; ``total`` is its quote amount when the caller has it already."""
         self.trades.append(trade)
-        price = trade.price
+        price, amount, at = trade[1], trade[2], trade[4]  # see ``TradeRow``
         bucket = self._last_bucket
-        if bucket is not None and int(trade.at // 60) == self._last_minute:
+        if bucket is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
             if price > bucket.high:  # the same-minute fast path of ``_bucket``
                 bucket.high = price
             elif price < bucket.low:
                 bucket.low = price
             bucket.close = price
         else:
-            bucket = self._bucket(trade.at, price)
-        bucket.volume += trade.amount
-        bucket.quote_volume += trade.amount * price if total is None else total
+            bucket = self._bucket(at, price)
+        bucket.volume += amount
+        bucket.quote_volume += amount * price if total is None else total
         self.last = price
 
     def record_price(self, at: float, price: Decimal) -> None:
@@ -104,6 +105,7 @@ class Tape:
         else:
             bucket.price(price)
         self._last_minute, self._last_bucket = minute, bucket
+        self._last_minute_end = (minute + 1) * 60.0
         return bucket
 
     def _day_window(self, minute: int) -> _Window:

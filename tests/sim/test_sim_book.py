@@ -48,3 +48,16 @@ def test_cancelling_every_order_of_a_level_removes_the_level() -> None:
     assert len(side) == 1
     with pytest.raises(ValueError, match="not in the book"):
         side.remove(orders[0])
+
+
+def test_a_level_gives_its_price_back_as_its_sort_key_holds_it() -> None:
+    long = Decimal("10." + "0" * 30)  # more digits than the decimal context keeps
+    asks, bids = BookSide(is_bid=False), BookSide(is_bid=True)
+    asks.add(_ask(1, str(long), "1"))
+    bids.add(_ask(2, "9.50", "1"))
+    asks.add(_ask(3, "10.0", "2"))  # the same price, another exponent: the same level
+    key = -long  # an ask's sort key: the negation rounds to the context's 28 digits
+
+    assert str(asks.best_price()) == str(-key) == "10." + "0" * 26
+    assert [tuple(map(str, lv)) for lv in asks.levels(5)] == [(str(-key), "3")]
+    assert str(bids.best_price()) == "9.50"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import pytest
@@ -93,6 +94,29 @@ def test_fills_carry_unique_trade_ids_and_fees(desk: Desk) -> None:
     assert len({f.trade_id for f in fills}) == 2
     assert fills[0].fee == Decimal("10.00") * Decimal("0.002")
     assert fills[0].fee_currency == "usdt"
+
+
+def test_a_trade_is_one_plain_row_on_the_tape_and_both_orders(desk: Desk) -> None:
+    first = desk.limit(ALICE, Side.BUY, "1", "10.00")
+    desk.limit(ALICE, Side.BUY, "1", "9.00")
+    sell = desk.market(BOB, Side.SELL, "2")
+
+    gc.collect()
+    gc.collect()  # the rows go in the first pass; their tuple may need a second
+
+    assert not gc.is_tracked(sell.fills)  # full collections never walk an order's fills
+    assert sell.trades_count == 2
+    taker = [(f.side, f.taker_type, f.amount, f.fee_currency, f.order_id) for f in
+             desk.engine.order_fills(BOB, sell.id)]  # fmt: skip
+    assert taker == [(Side.SELL, Side.SELL, Decimal(1), "usdt", sell.id)] * 2
+    (maker,) = desk.engine.order_fills(ALICE, first.id)
+    assert (maker.side, maker.taker_type, maker.fee_currency) == (Side.BUY, Side.SELL, "abc")
+    assert maker.fee == Decimal(1) * Decimal("0.002")
+    trade = desk.engine.public_trades("abcusdt", 2)[1]  # the older one: at 10.00
+    assert (trade.id, trade.maker_id, trade.taker_id) == (maker.trade_id, first.id, sell.id)
+    assert (trade.maker_fee, trade.taker_fee) == (maker.fee, Decimal("10.00") * Decimal("0.002"))
+    assert (trade.taker_side, trade.units, trade.market) == (Side.SELL, "abc/usdt", "abcusdt")
+    assert first.fills[0] is sell.fills[0]  # one row for the trade, on both orders
 
 
 def test_resting_order_locks_and_cancel_unlocks(desk: Desk) -> None:
