@@ -309,6 +309,26 @@ class MarketModel:
             return [lv or self._level(*key) for lv, key in zip(found, keys, strict=True)]
         return cast(list[BookLevel], found)
 
+    def reaches(self, resting: Side, price: Decimal) -> bool:
+        """Return whether the best visible level on ``resting`` is at ``price`` or better.
+
+        ``levels``' first answer without building it: the matcher asks this at every market
+        event for every explicit order at the front of the book.
+        """
+        st = self._state(resting)
+        cum, depth, consumed = self._cum, self._depth, st.consumed_lots
+        sign = -1 if resting is Side.BUY else 1
+        k = bisect_right(cum, consumed)
+        while k < len(cum):
+            tick = st.touch + sign * k * self.params.level_ticks
+            if tick <= 0:
+                return False
+            if int(min(depth[k], cum[k] - consumed)) > 0:
+                target = price.scaleb(self.params.price_precision)
+                return tick >= target if resting is Side.BUY else tick <= target
+            k += 1
+        return False
+
     def best(self, resting: Side) -> Decimal | None:
         return next(iter(self.levels(resting)), (None, None))[0]
 

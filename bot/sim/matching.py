@@ -179,7 +179,7 @@ class Matcher:
         background = Side.BUY if explicit is Side.SELL else Side.SELL
         while True:
             maker = side.front()
-            if maker is None or maker.price is None:
+            if maker is None or maker.price is None or not model.reaches(background, maker.price):
                 return
             available = ZERO
             for price, amount in model.levels(background):

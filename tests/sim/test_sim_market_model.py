@@ -217,3 +217,22 @@ def test_book_snapshot_equals_the_live_levels_walk() -> None:
                 assert model.snapshot(resting, depth) == walk
                 checked += len(walk)
     assert checked > 1000  # levels were present on both sides most of the time
+
+
+def test_reaches_agrees_with_the_best_level_of_the_walk() -> None:
+    model = MarketModel("livingusdt", _living(), 5, 0.0)
+    rng = random.Random(5)
+    answers = set()
+    for step in range(1, 60):
+        list(model.events_until(step * 7.0))
+        model.consume(Side.BUY, Decimal(rng.randint(0, 4000)).scaleb(-2))
+        best = next(iter(model.levels(Side.BUY)), None)
+        assert best is not None
+        for delta in (-2, -1, 0, 1, 2):
+            price = best[0] + Decimal(delta).scaleb(-2)
+            assert model.reaches(Side.BUY, price) is (best[0] >= price)
+            answers.add(model.reaches(Side.BUY, price))
+        ask = next(iter(model.levels(Side.SELL)))[0]
+        assert model.reaches(Side.SELL, ask)
+        assert not model.reaches(Side.SELL, ask - Decimal("0.01"))
+    assert answers == {True, False}
