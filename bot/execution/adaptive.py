@@ -11,7 +11,8 @@ reads the book and the recent mids and applies ``planning.adaptive_step``:
   high compared with the spread): take the bids for the deficit.
 * ``tight`` (spread of one tick and enough bids): take the bids for the deficit.
 * ``passive`` otherwise: rest a limit one tick inside the best ask (or at it when the spread is
-  two ticks or less) for what the pace asks three steps ahead. A resting order at the right
+  two ticks or less) for everything left while the book is calm (spread over eight times the
+  step volatility), else for what the pace asks three steps ahead. A resting order at the right
   price is kept (it keeps its queue place) and topped up; at a stale price it is replaced.
 
 Aggressive leftovers are cancelled after ``poll_interval_s``. So the execution completes

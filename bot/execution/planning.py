@@ -20,9 +20,13 @@ Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds
    step than the spread we hope to earn, waiting is the expensive choice.
 4. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
    above the bound cover the deficit, take the bids for the deficit.
-5. ``passive`` — otherwise rest a limit for what the pace asks ``LOOKAHEAD_STEPS`` steps ahead:
-   one tick inside the best ask when the spread is wider than two ticks (improve), at the best
-   ask otherwise (join), never at or below the best bid and never below the bound.
+5. ``passive`` — otherwise rest a limit one tick inside the best ask when the spread is wider
+   than two ticks (improve), at the best ask otherwise (join), never at or below the best bid
+   and never below the bound. Its size: everything left while the book is calm (the spread
+   over ``CALM_RATIO`` times the measured step volatility: a resting ask is an option given
+   to buyers, cheap while prices move little against the edge), else what the pace asks
+   ``LOOKAHEAD_STEPS`` steps ahead. Offering everything early sells more at the ask before
+   a fall; the benchmark measured wide 0.1% −41 → −90 bps and thin 0.1% −13 → −21 bps.
 
 In a thin, wide book TWAP pays half the spread plus impact on every slice; the adaptive rule
 earns the spread while it is on pace and pays it only for the part it is behind.
@@ -42,6 +46,7 @@ from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
 FINAL_STEPS = 2
 BEHIND_STEPS = Decimal(2)
 LOOKAHEAD_STEPS = 3
+CALM_RATIO = Decimal(8)
 FALL_SIGMAS = Decimal(3)
 FALL_T = Decimal(-2)
 DRIFT_T_CAP = Decimal(1000)
@@ -210,10 +215,23 @@ def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> Ad
     tight = bid is not None and ask is not None and ask - bid <= market.tick
     if tight and deficit > 0 and bid_amount_above(book, inputs.bound) >= deficit:
         return take("tight", deficit)
-    ahead = _due(inputs, inputs.elapsed_s + LOOKAHEAD_STEPS * step) - inputs.sold
-    amount = min(remaining, max(ZERO, ahead))
+    amount = min(remaining, max(ZERO, _passive_target(inputs, spread) - inputs.sold))
     price = passive_price(book, inputs.bound, market)
     return AdaptiveAction(mode="passive", aggressive=False, price=price, amount=amount)
+
+
+def _passive_target(inputs: AdaptiveInputs, spread_bps: Decimal) -> Decimal:
+    """Return how much should be sold once the resting order fills.
+
+    A resting ask is an option given to the market: a move up of more than our edge sells it
+    below the new mid. While one step's noise is small next to the spread (``spread_bps >
+    CALM_RATIO · volatility_bps``, volatility measured), the whole rest is offered; otherwise
+    only the pace ``LOOKAHEAD_STEPS`` steps ahead.
+    """
+    volatility = inputs.volatility_bps
+    if volatility > 0 and spread_bps > CALM_RATIO * volatility:
+        return inputs.allocated
+    return _due(inputs, inputs.elapsed_s + LOOKAHEAD_STEPS * inputs.step_s)
 
 
 def _falling(inputs: AdaptiveInputs, spread_bps: Decimal) -> bool:

@@ -175,6 +175,18 @@ def test_adaptive_rests_passively_when_on_pace_in_a_wide_book() -> None:
     assert action.amount == Decimal(15)  # due at 250 s minus sold
 
 
+def test_adaptive_offers_the_whole_rest_only_when_the_book_is_calm() -> None:
+    book = make_book([("1.0", "10")], [("1.02", "10")])  # spread about 198 bps
+
+    calm = adaptive_step(book, _inputs("10", 100, vol="5"), MARKET)
+    restless = adaptive_step(book, _inputs("10", 100, vol="40"), MARKET)
+    unmeasured = adaptive_step(book, _inputs("10", 100), MARKET)
+
+    assert (calm.mode, calm.amount) == ("passive", Decimal(90))  # everything left
+    assert (restless.mode, restless.amount) == ("passive", Decimal(15))  # the pace ahead
+    assert unmeasured.amount == Decimal(15)
+
+
 def test_adaptive_takes_the_bids_when_behind_and_at_the_end() -> None:
     book = make_book([("1.0", "10"), ("0.98", "100")], [("1.02", "10")])
 
