@@ -92,6 +92,17 @@ SCENARIOS: tuple[Scenario, ...] = (
 )  # fmt: skip
 
 
+def advisor_view(s: Scenario, amount: Decimal) -> tuple[object, ...]:
+    """Return everything of a case the advisor sees when it decides (at the start).
+
+    The opening book (half spread, depth, level spacing: the mid opens at ``MID0`` in every
+    scenario), the daily volume, the volatility it is told, the minimum notional and the
+    amount. Drift, scripts, jumps, resilience and other traders are invisible to it: cases
+    with one view get one decision, whatever happens after.
+    """
+    return (amount, s.half_spread_bps, s.depth, s.level_bps, s.sigma_bps_s, s.daily, s.min_value)
+
+
 def scenario(name: str) -> Scenario:
     return next(s for s in SCENARIOS if s.name == name)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.bench.report import Row, paired_diff
+from bot.bench.report import CHOOSABLE, Row, paired_diff
 from bot.bench.runner import CaseResult
+from bot.bench.scenarios import advisor_view, scenario
 
 ADAPTIVE_EDGE_BPS = 5.0
 TOLERANCE_BPS = 2.0
@@ -73,8 +74,35 @@ def no_guard_violations(rows: Sequence[Row]) -> Target:
 def advisor_regret(rows: Sequence[Row]) -> Target:
     regrets = [r.regret_bps for r in rows if r.regret_bps is not None]
     mean = sum(regrets) / len(regrets) if regrets else 0.0
+    floor, alike = regret_floor(rows)
+    shared = "; ".join("=".join(group) for group in alike) or "none"
     return Target("rule advisor mean regret ≤ 3 bps", mean <= MAX_REGRET_BPS,
-                  f"mean {mean:.1f} bps over {len(regrets)} rows")  # fmt: skip
+                  f"mean {mean:.1f} bps over {len(regrets)} rows; floor for any advisor "
+                  f"deciding at the start: {floor:.1f} bps (rows it cannot tell apart: "
+                  f"{shared})")  # fmt: skip
+
+
+def regret_floor(rows: Sequence[Row]) -> tuple[float, list[list[str]]]:
+    """Return the least mean regret any advisor deciding at the start can reach, and the
+    groups of rows that look the same to it.
+
+    Rows with one ``advisor_view`` (same opening book, volume, volatility and amount) get one
+    decision, so the best any advisor can do there is the one strategy whose summed regret
+    over the group is least. Returns (that mean over all rows, the groups of over one row).
+    """
+    means: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        means.setdefault((r.scenario, r.size), {})[r.strategy] = r.mean_bps
+    groups: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+    for name, size in means:
+        view = advisor_view(scenario(name), dict(scenario(name).sizes())[size])
+        groups.setdefault(view, []).append((name, size))
+    total = 0.0
+    for keys in groups.values():
+        best = {k: min(means[k][s] for s in CHOOSABLE) for k in keys}
+        total += min(sum(means[k][s] - best[k] for k in keys) for s in CHOOSABLE)
+    alike = [[f"{n}/{z}" for n, z in keys] for keys in groups.values() if len(keys) > 1]
+    return (total / len(means) if means else 0.0), alike
 
 
 def evaluate(cases: Sequence[CaseResult], rows: Sequence[Row]) -> list[Target]:

@@ -8,8 +8,13 @@ from pathlib import Path
 
 from bot.bench.command import run_bench
 from bot.bench.report import aggregate, to_json
-from bot.bench.runner import STRATEGIES, all_cases, run_cases, run_strategy
-from bot.bench.scenarios import scenario
+from bot.bench.runner import STRATEGIES, advisor_decision, all_cases, run_cases, run_strategy
+from bot.bench.scenarios import SCENARIOS, advisor_view, market_of, params_of, scenario
+from bot.clock import VirtualClock
+from bot.domain.decisions import Decision
+from bot.domain.money import ZERO
+from bot.rand import make_rng
+from bot.sim.engine import MatchingEngine
 
 JSON_KEYS = {"scenario", "size", "strategy", "mean_bps", "stderr_bps", "p95_bps", "unsold_frac",
              "eta", "guard_violations"}  # fmt: skip
@@ -68,3 +73,19 @@ def test_quick_run_writes_a_row_per_strategy_without_guard_violations(tmp_path: 
     assert all(r["guard_violations"] == 0 for r in rows)
     assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "adaptive" in text.splitlines()[3]
+
+
+def test_cases_with_one_advisor_view_get_one_advisor_decision() -> None:
+    """The regret floor groups rows by ``advisor_view``: it must be all the advisor reads."""
+    by_view: dict[tuple[object, ...], set[Decision]] = {}
+    for s in SCENARIOS:
+        for _, amount in s.sizes():
+            for seed in (0, 1):
+                clock = VirtualClock()
+                engine = MatchingEngine(clock, make_rng(seed, "bench.engine"), fee_rate=ZERO)
+                engine.add_market(market_of(s), params_of(s), seed=f"{s.name}/{seed}")
+                decision = advisor_decision(s, amount, engine.order_book("benchusdt", 200))
+                by_view.setdefault(advisor_view(s, amount), set()).add(decision)
+
+    assert all(len(decisions) == 1 for decisions in by_view.values())
+    assert len(by_view) < sum(len(s.sizes()) for s in SCENARIOS)  # some views are shared
