@@ -41,6 +41,7 @@ from bot.execution.planning import (
     bid_amount_above,
     drift_t_stat,
     drop_bps,
+    mean_change_bps,
     realised_volatility_bps,
 )
 from bot.execution.port import DONE, ExecutionContext, StepResult
@@ -66,6 +67,8 @@ class AdaptiveExecutor:
             if progress.open:
                 await cancel_open(ctx, execution)
             return DONE
+        if not progress.open and progress.room(execution) <= 0:
+            return DONE  # everything sold: nothing to watch until the horizon
         book = await order_book(ctx)
         if book.mid is not None:
             self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
@@ -81,6 +84,7 @@ class AdaptiveExecutor:
                 bound=ctx.bound,
                 drop_bps=drop_bps(execution.arrival_mid, book.mid),
                 drift_t=drift_t_stat(self._mids),
+                drift_bps=mean_change_bps(self._mids),
             ),
             ctx.market,
         )

@@ -183,3 +183,25 @@ async def test_limit_sells_an_amount_worth_the_minimum_only_at_its_own_price(
     assert order.price == Decimal("1.0010")
     assert order.amount * order.price >= Decimal(10)
     assert (result.state, result.sold) == (ExecutionState.COMPLETED, Decimal(10))
+
+
+async def test_adaptive_finishes_once_everything_is_sold_not_at_the_horizon(
+    desk: Desk, runner: ExecutionRunner, clock: VirtualClock
+) -> None:
+    desk.bid("1.0000", "10")
+    desk.ask("1.0200", "10")
+    execution = make_execution(
+        "ad-done", strategy=StrategyName.ADAPTIVE, allocated="1.5", horizon_s=600
+    )  # below two minimum orders: it rests whole
+    task = asyncio.create_task(runner.run(execution))
+
+    await clock.advance(5)
+    desk.buy("3")  # lifts our ask, inside the spread, first
+    await clock.advance(700)
+    result = await task
+
+    assert (result.state, result.sold) == (ExecutionState.COMPLETED, Decimal("1.5"))
+    assert result.started_at is not None
+    assert result.finished_at is not None
+    assert (result.finished_at - result.started_at).total_seconds() < 60
+    assert await desk.bot_open_orders() == []

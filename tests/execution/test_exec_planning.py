@@ -149,7 +149,12 @@ def test_passive_price_improves_wide_spread_and_joins_narrow() -> None:
 
 
 def _inputs(
-    sold: str, elapsed: float, vol: str = "0", drop: str = "0", drift_t: str = "0"
+    sold: str,
+    elapsed: float,
+    vol: str = "0",
+    drop: str = "0",
+    drift_t: str = "0",
+    drift: str = "0",
 ) -> AdaptiveInputs:
     return AdaptiveInputs(
         allocated=Decimal(100),
@@ -161,6 +166,7 @@ def _inputs(
         bound=Decimal("0.9"),
         drop_bps=Decimal(drop),
         drift_t=Decimal(drift_t),
+        drift_bps=Decimal(drift),
     )
 
 
@@ -227,6 +233,19 @@ def test_adaptive_sells_everything_left_in_a_steady_fall_only() -> None:
     assert falling.price == Decimal("0.9990")
     assert one_jump.mode == "passive"
     assert within_noise.mode == "passive"
+
+
+def test_adaptive_in_a_slow_fall_takes_only_the_bids_cheaper_than_waiting() -> None:
+    book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
+    fall = {"vol": "2", "drop": "30", "drift_t": "-5"}
+
+    # 16 steps left: a unit held loses 8 steps of drift on average
+    slow = adaptive_step(book, _inputs("20", 200, **fall, drift="-1"), MARKET)
+    fast = adaptive_step(book, _inputs("20", 200, **fall, drift="-10"), MARKET)
+
+    assert (slow.mode, slow.amount) == ("falling", Decimal(80))
+    assert slow.price == Decimal("0.9995")  # 8 bps under the mid: the 1.0000 bids only
+    assert fast.price == Decimal("0.9990")  # 80 bps to lose: everything the bids take
 
 
 def test_drift_t_stat_separates_a_steady_fall_from_one_jump() -> None:
