@@ -208,12 +208,26 @@ class ExecutionRunner:
         return updated
 
     async def _close_orders(self, ctx: ExecutionContext, execution: Execution) -> Progress:
+        """Cancel what is open, retrying ``FINISH_ATTEMPTS`` times, and keep looking up an
+        order whose outcome is unknown until its grace has passed (found, or vanished), so
+        no execution ends with a row nobody resolves."""
+        poll_s = self._guards.poll_interval_s
         progress = await cancel_open(ctx, execution)
-        for _ in range(FINISH_ATTEMPTS):
-            if not progress.open:
+        attempts = 0
+        while progress.open:
+            unknown_until = max(
+                (
+                    o.created_at.timestamp() + self._guards.unknown_grace_s + poll_s
+                    for o in progress.open
+                    if o.exchange_id is None
+                ),
+                default=0.0,
+            )
+            if attempts >= FINISH_ATTEMPTS and self._clock.time() >= unknown_until:
                 break
-            await self._clock.sleep(self._guards.poll_interval_s)
+            await self._clock.sleep(poll_s)
             progress = await cancel_open(ctx, execution)
+            attempts += 1
         return await refresh_progress(ctx, execution)
 
     async def _finish(

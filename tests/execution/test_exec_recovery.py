@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -225,4 +226,28 @@ async def test_user_cancel_ends_cancelled_with_nothing_open(
     result = await task
 
     assert result.state is ExecutionState.CANCELLED
+    assert await desk.bot_open_orders() == []
+
+
+async def test_an_unknown_order_is_resolved_before_its_execution_ends(
+    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
+) -> None:
+    """Written, never sent, then a restart past the horizon: with fast polling the close
+    phase is shorter than the unknown grace, yet the row must not be left ``unknown``."""
+    desk.bid("1.0000", "1000")
+    desk.ask("1.0100", "10")
+    guards = replace(guards, poll_interval_s=0.3, unknown_grace_s=60.0)
+    store = CrashAfterWrite(crash_on=1)
+    crashing = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    execution = make_execution("rc9", strategy=StrategyName.LIMIT, allocated="6", horizon_s=4)
+    await _crash(clock, crashing, execution)
+    store.crash_on = 0
+
+    [result] = await _restart(desk, store, clock, guards)
+
+    lost = await store.get_order("sb-rc9-1")
+    assert lost is not None
+    assert lost.state is OrderState.VANISHED
+    assert "orders_unresolved" not in result.note
+    assert result.state is ExecutionState.PARTIAL  # nothing sold: the next cycle sells it
     assert await desk.bot_open_orders() == []
