@@ -219,6 +219,16 @@ def test_adaptive_crosses_a_one_tick_spread_for_the_deficit() -> None:
     assert action.amount == Decimal(10)
 
 
+def test_adaptive_takes_the_pace_when_a_step_moves_more_than_the_spread() -> None:
+    book = make_book([("1.0000", "100")], [("1.0010", "10")])  # spread about 10 bps
+
+    restless = adaptive_step(book, _inputs("8", 100, vol="12"), MARKET)
+    steady = adaptive_step(book, _inputs("8", 100, vol="8"), MARKET)
+
+    assert (restless.mode, restless.aggressive, restless.amount) == ("restless", True, Decimal(7))
+    assert steady.mode == "passive"
+
+
 def test_adaptive_sells_everything_left_in_a_steady_fall_only() -> None:
     book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
 
