@@ -5,7 +5,8 @@ bps of the arrival value. ``eta = (IS_market − IS_strategy) / (IS_market − I
 IS_oracle the mean cost of the optimal (Obizhaeva–Wang) schedule run in the same simulator on
 the same markets: the closed form (the ``bound`` column) ignores drift, crashes and minimums,
 so it cannot serve as the denominator in every scenario. η is left out (None) where the market
-dump is within ``MIN_ETA_GAP_BPS`` of the oracle, as the ratio is then noise or meaningless.
+dump is within ``MIN_ETA_GAP_BPS`` of the oracle, or within two standard errors of it (paired,
+same markets), as the ratio is then noise or meaningless.
 """
 
 from __future__ import annotations
@@ -71,10 +72,16 @@ def _r(x: float | None, digits: int = 3) -> float | None:
     return None if x is None else round(x, digits)
 
 
-def eta(is_market: float, is_strategy: float, is_oracle: float) -> float | None:
-    """Return the efficiency of a strategy between the market dump (0) and the bound (1)."""
+def eta(
+    is_market: float, is_strategy: float, is_oracle: float, gap_se: float = 0.0
+) -> float | None:
+    """Return the efficiency of a strategy between the market dump (0) and the bound (1).
+
+    None when the dump is within ``MIN_ETA_GAP_BPS`` of the oracle, or within two standard
+    errors ``gap_se`` of their paired difference: the denominator is then noise.
+    """
     gap = is_market - is_oracle
-    if gap < MIN_ETA_GAP_BPS:
+    if gap < max(MIN_ETA_GAP_BPS, 2 * gap_se):
         return None
     return (is_market - is_strategy) / gap
 
@@ -105,6 +112,7 @@ def _group_rows(name: str, size: str, group: list[CaseResult]) -> list[Row]:
             by[run.strategy].append(run.is_total_bps)
     means = {s: _mean(v) for s, v in by.items()}
     market = means["market"]
+    gap_se = paired_diff(group, "market", "optimal")[1]
     best = min(means[s] for s in CHOOSABLE)
     rows = []
     for strategy in STRATEGIES:
@@ -126,7 +134,7 @@ def _group_rows(name: str, size: str, group: list[CaseResult]) -> list[Row]:
                 executed_bps=_r(_mean(executed)) if executed else None,
                 unsold_frac=round(_mean([r.unsold_frac for r in runs]), 4),
                 completion_s=_r(_mean(completed), 1) if len(completed) == len(runs) else None,
-                eta=_r(eta(market, means[strategy], means["optimal"])),
+                eta=_r(eta(market, means[strategy], means["optimal"], gap_se)),
                 guard_violations=sum(r.violations for r in runs),
                 oracle_bps=round(bound, 3),
                 regret_bps=round(means[strategy] - best, 3) if strategy == "advisor" else None,

@@ -62,7 +62,8 @@ def adaptive_eta(rows: Sequence[Row]) -> Target:
     below = [f"{w} {e:.2f}" for e, w in defined if e < MIN_ETA]
     mean = sum(e for e, _ in defined) / len(defined) if defined else float("nan")
     return Target("adaptive η ≥ 0.5", not below,
-                  f"mean {mean:.2f} over {len(defined)} rows with a defined η; below: "
+                  f"mean {mean:.2f} over {len(defined)} rows with a defined η (undefined "
+                  f"where the dump is within 1 bps or 2 se of the optimal); below: "
                   + (", ".join(below) or "none"))  # fmt: skip
 
 

@@ -92,3 +92,5 @@ def test_eta_is_zero_at_the_dump_one_at_the_oracle_and_undefined_without_a_gap()
     assert eta(50.0, 10.0, 10.0) == 1.0
     assert eta(50.0, 30.0, 10.0) == 0.5
     assert eta(10.0, 5.0, 9.5) is None
+    assert eta(50.0, 30.0, 10.0, gap_se=25.0) is None  # a 40 bps gap, but ±25: noise
+    assert eta(50.0, 30.0, 10.0, gap_se=15.0) == 0.5
