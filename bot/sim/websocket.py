@@ -102,7 +102,10 @@ class WebSocketHub:
             message = await conn.queue.get()
             if conn.ws.closed:
                 return
-            await conn.ws.send_str(json.dumps(message))
+            try:
+                await conn.ws.send_str(json.dumps(message))
+            except ConnectionResetError:  # the client vanished (e.g. SIGKILLed) mid-stream
+                return
 
     async def _on_message(self, conn: _Conn, data: str) -> None:
         try:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.clock import VirtualClock
 from bot.domain.orders import Side
 from bot.sim.server import SimServer
 from bot.sim.testing import ALICE, BOB, Desk
+from bot.sim.websocket import _Conn
 
 SECRETS = {ALICE: "alice-secret"}
 
@@ -92,3 +95,23 @@ async def test_private_streams_need_auth_and_carry_own_orders(
     assert fill["side"] == "sell"
     assert order["client_id"] == "ws-1"
     assert order["state"] == "done"
+
+
+class _ResetSocket:
+    """The server side of a socket whose peer was SIGKILLed: not closed yet, writes fail."""
+
+    closed = False
+
+    async def send_str(self, data: str) -> None:
+        raise ConnectionResetError("Cannot write to closing transport")
+
+
+async def test_a_send_to_a_vanished_client_ends_its_sender_quietly(
+    desk: Desk, server: SimServer
+) -> None:
+    conn = _Conn(cast(web.WebSocketResponse, _ResetSocket()), None)
+    conn.queue.put_nowait({"global.tickers": {}})
+
+    await asyncio.wait_for(server.hub._send_loop(conn), timeout=5)  # returns, no raise
+
+    assert conn.queue.empty()
