@@ -90,6 +90,36 @@ async def reconcile(
     return report
 
 
+async def resolve_stray_orders(store: ExecutionStore, tracker: OrderTracker) -> int:
+    """Settle orders still pending, unknown or open whose execution has ended.
+
+    An execution whose close phase gave up (lookups failing through the whole unknown grace,
+    a cancel never confirmed) leaves such rows; the periodic tracking job calls this so they
+    do not wait for the next start: an unknown one is looked up (found → updated, missing
+    past the grace → vanished), an open one is cancelled. Returns how many were settled.
+    """
+    settled = 0
+    for order in await store.non_terminal_orders():
+        try:
+            execution = await store.get_execution(order.execution_id)
+        except UnknownRecord:
+            continue
+        if not execution.state.terminal:
+            continue  # its runner (now or on resume) owns it
+        try:
+            if order.exchange_id is None:
+                after = await tracker.resolve_unknown(order)
+            else:
+                after = await tracker.cancel(order)
+        except ExchangeError as e:
+            log.warning("stray_order_unsettled", client_id=order.client_id, error=type(e).__name__)
+            continue
+        if after.state.terminal:
+            settled += 1
+            log.info("stray_order_settled", client_id=order.client_id, state=str(after.state))
+    return settled
+
+
 async def unfinished_executions(store: ExecutionStore) -> list[Execution]:
     """Return the executions the runner should resume, oldest first."""
     return await store.non_terminal_executions()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.db.models import ExecutionRow, OrderRow
 from bot.domain.executions import ExecutionState
-from bot.execution.reconcile import reconcile
+from bot.execution.reconcile import reconcile, resolve_stray_orders
 from bot.logs import get_logger
 from bot.service.gate import GatedExchange
 
@@ -40,7 +40,8 @@ async def recover(app: App, gate: GatedExchange) -> None:
 
 
 async def track_once(app: App, gate: GatedExchange) -> None:
-    """Refresh the kill switch, honour cancel requests, refresh metrics from the database."""
+    """Refresh the kill switch, honour cancel requests, resume crashed executions, settle
+    orders that ended executions left unresolved, refresh metrics from the database."""
     paused = await app.controls.is_paused()
     if paused != gate.paused:
         log.info("kill_switch", paused=paused)
@@ -48,6 +49,7 @@ async def track_once(app: App, gate: GatedExchange) -> None:
     app.metrics.paused.set(1.0 if paused else 0.0)
     await _cancel_requests(app)
     await resume_crashed(app)
+    await resolve_stray_orders(app.store, app.runner.tracker)
     await refresh_metrics(app)
 
 

@@ -11,10 +11,10 @@ import pytest
 from bot.clock import VirtualClock
 from bot.domain.decisions import StrategyName
 from bot.domain.executions import Execution, ExecutionState
-from bot.domain.orders import Order, OrderRequest, OrderState
+from bot.domain.orders import Order, OrderRequest, OrderState, OrderType, Side
 from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.execution.reconcile import reconcile, unfinished_executions
+from bot.execution.reconcile import reconcile, resolve_stray_orders, unfinished_executions
 from bot.execution.runner import ExecutionRunner
 from bot.execution.store import OrderRecord
 from bot.sim.exchange import SimExchange
@@ -251,3 +251,39 @@ async def test_an_unknown_order_is_resolved_before_its_execution_ends(
     assert "orders_unresolved" not in result.note
     assert result.state is ExecutionState.PARTIAL  # nothing sold: the next cycle sells it
     assert await desk.bot_open_orders() == []
+
+
+async def test_orders_an_ended_execution_left_unresolved_are_settled_by_the_sweep(
+    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+) -> None:
+    desk.bid("1.0000", "10")
+    desk.ask("1.0200", "10")
+    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    ended = make_execution("st1", strategy=StrategyName.LIMIT, state=ExecutionState.RUNNING)
+    running = make_execution("st2", strategy=StrategyName.LIMIT, state=ExecutionState.RUNNING)
+    for e in (ended, running):
+        await store.create_execution(e)
+    resting = await runner.tracker.submit(
+        "st1", "abcusdt", type=OrderType.LIMIT, amount=Decimal(1), price=Decimal("1.0100")
+    )
+    lost = OrderRecord(
+        client_id="sb-st1-2", execution_id="st1", seq=2, market="abcusdt", side=Side.SELL,
+        type=OrderType.LIMIT, amount=Decimal(1), price=Decimal("1.0100"),
+        state=OrderState.UNKNOWN, created_at=clock.now(),
+    )  # fmt: skip
+    await store.insert_order(lost)
+    theirs = await runner.tracker.submit(
+        "st2", "abcusdt", type=OrderType.LIMIT, amount=Decimal(1), price=Decimal("1.0150")
+    )
+    await store.update_execution(replace(ended, state=ExecutionState.PARTIAL))
+
+    early = await resolve_stray_orders(store, runner.tracker)  # the unknown is still in grace
+    await clock.advance(guards.unknown_grace_s + 1)
+    late = await resolve_stray_orders(store, runner.tracker)
+
+    states = {o.client_id: o.state for o in store.orders.values()}
+    assert (early, late) == (1, 1)
+    assert states[resting.client_id] is OrderState.CANCELLED
+    assert states["sb-st1-2"] is OrderState.VANISHED
+    assert states[theirs.client_id] is OrderState.OPEN  # a running execution's: left alone
+    assert await desk.bot_open_orders() == [theirs.client_id]
