@@ -30,7 +30,7 @@ Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds
    over ``CALM_RATIO`` times the measured step volatility: a resting ask is an option given
    to buyers, cheap while prices move little against the edge), else what the pace asks
    ``LOOKAHEAD_STEPS`` steps ahead. Offering everything early sells more at the ask before
-   a fall; the benchmark measured wide 0.1% −41 → −90 bps and thin 0.1% −13 → −21 bps.
+   a fall (default benchmark run: wide 0.1% −41 → −80 bps, thin 0.1% −10 → −21 bps).
 
 In a thin, wide book TWAP pays half the spread plus impact on every slice; the adaptive rule
 earns the spread while it is on pace and pays it only for the part it is behind.
