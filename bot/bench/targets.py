@@ -96,7 +96,8 @@ def regret_floor(rows: Sequence[Row]) -> tuple[float, list[list[str]]]:
         means.setdefault((r.scenario, r.size), {})[r.strategy] = r.mean_bps
     groups: dict[tuple[object, ...], list[tuple[str, str]]] = {}
     for name, size in means:
-        view = advisor_view(scenario(name), dict(scenario(name).sizes())[size])
+        s = scenario(name)
+        view = advisor_view(s, dict(s.sizes())[size])
         groups.setdefault(view, []).append((name, size))
     total = 0.0
     for keys in groups.values():

@@ -39,10 +39,8 @@ from bot.execution.planning import (
     AdaptiveInputs,
     adaptive_step,
     bid_amount_above,
-    drift_t_stat,
     drop_bps,
-    mean_change_bps,
-    realised_volatility_bps,
+    mid_stats,
 )
 from bot.execution.port import DONE, ExecutionContext, StepResult
 
@@ -72,6 +70,7 @@ class AdaptiveExecutor:
         book = await order_book(ctx)
         if book.mid is not None:
             self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
+        stats = mid_stats(self._mids)
         action = adaptive_step(
             book,
             AdaptiveInputs(
@@ -80,11 +79,11 @@ class AdaptiveExecutor:
                 elapsed_s=now - ctx.started(execution),
                 horizon_s=float(execution.decision.horizon_s),
                 step_s=self.step_s,
-                volatility_bps=realised_volatility_bps(self._mids),
+                volatility_bps=stats.volatility_bps,
                 bound=ctx.bound,
                 drop_bps=drop_bps(execution.arrival_mid, book.mid),
-                drift_t=drift_t_stat(self._mids),
-                drift_bps=mean_change_bps(self._mids),
+                drift_t=stats.drift_t,
+                drift_bps=stats.drift_bps,
             ),
             ctx.market,
         )

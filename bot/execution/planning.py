@@ -278,32 +278,39 @@ def _mean_sd(changes: list[Decimal]) -> tuple[Decimal, Decimal]:
     return mean, var.sqrt()
 
 
-def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
-    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
-    changes = _changes_bps(mids)
-    if len(changes) < 2:
-        return ZERO
-    return _mean_sd(changes)[1]
+@dataclass(frozen=True, slots=True)
+class MidStats:
+    """Consecutive mid changes in bps: their standard deviation, mean and the mean's t."""
+
+    volatility_bps: Decimal = ZERO
+    drift_bps: Decimal = ZERO  # negative: falling
+    drift_t: Decimal = ZERO
 
 
-def mean_change_bps(mids: list[Decimal]) -> Decimal:
-    """Return the mean step-to-step mid change in bps (0 with < 3 mids)."""
-    changes = _changes_bps(mids)
-    return _mean_sd(changes)[0] if len(changes) >= 2 else ZERO
+def mid_stats(mids: list[Decimal]) -> MidStats:
+    """Return the statistics of consecutive mid changes (all 0 with < 3 mids).
 
-
-def drift_t_stat(mids: list[Decimal]) -> Decimal:
-    """Return the t statistic of the mean mid change (negative: falling; 0 with < 3 mids).
-
-    A steady fall gives a large negative value; one jump among noise gives about −1.
+    A steady fall gives a large negative ``drift_t``; one jump among noise gives about −1.
     """
     changes = _changes_bps(mids)
     if len(changes) < 2:
-        return ZERO
+        return MidStats()
     mean, sd = _mean_sd(changes)
     if sd == 0:
-        return ZERO if mean == 0 else DRIFT_T_CAP.copy_sign(mean)
-    return max(-DRIFT_T_CAP, min(DRIFT_T_CAP, mean / (sd / Decimal(len(changes)).sqrt())))
+        t = ZERO if mean == 0 else DRIFT_T_CAP.copy_sign(mean)
+    else:
+        t = max(-DRIFT_T_CAP, min(DRIFT_T_CAP, mean / (sd / Decimal(len(changes)).sqrt())))
+    return MidStats(volatility_bps=sd, drift_bps=mean, drift_t=t)
+
+
+def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
+    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
+    return mid_stats(mids).volatility_bps
+
+
+def drift_t_stat(mids: list[Decimal]) -> Decimal:
+    """Return the t statistic of the mean mid change (negative: falling; 0 with < 3 mids)."""
+    return mid_stats(mids).drift_t
 
 
 def limit_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:
