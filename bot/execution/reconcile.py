@@ -99,13 +99,14 @@ async def resolve_stray_orders(store: ExecutionStore, tracker: OrderTracker) -> 
     past the grace → vanished), an open one is cancelled. Returns how many were settled.
     """
     settled = 0
+    live = {e.id for e in await store.non_terminal_executions()}  # their runners own them
     for order in await store.non_terminal_orders():
+        if order.execution_id in live:
+            continue
         try:
-            execution = await store.get_execution(order.execution_id)
+            await store.get_execution(order.execution_id)
         except UnknownRecord:
             continue
-        if not execution.state.terminal:
-            continue  # its runner (now or on resume) owns it
         try:
             if order.exchange_id is None:
                 after = await tracker.resolve_unknown(order)
