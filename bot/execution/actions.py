@@ -7,7 +7,7 @@ outcomes or restarts can sell more than the allocation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.domain.executions import Execution
@@ -25,10 +25,10 @@ class Progress:
     sold: Decimal
     committed: Decimal
     orders: list[OrderRecord]
+    open: list[OrderRecord] = field(init=False)  # the orders not yet terminal
 
-    @property
-    def open(self) -> list[OrderRecord]:
-        return [o for o in self.orders if not o.state.terminal]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "open", [o for o in self.orders if not o.state.terminal])
 
     def room(self, execution: Execution) -> Decimal:
         """Return what may still be placed."""
@@ -42,7 +42,10 @@ class Progress:
 async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
     """Return sold and committed amounts from the store, without touching the exchange."""
     orders = await ctx.store.orders_for(execution.id)
-    filled = await ctx.store.filled_by_order(execution.id)
+    return _progress(orders, await ctx.store.filled_by_order(execution.id))
+
+
+def _progress(orders: list[OrderRecord], filled: dict[str, Decimal]) -> Progress:
     return Progress(
         sold=sum(filled.values(), ZERO),
         committed=committed_amount(orders, filled),
@@ -54,14 +57,19 @@ async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progr
     """Poll every live order (and missing fills of finished ones), then read progress."""
     orders = await ctx.store.orders_for(execution.id)
     filled = await ctx.store.filled_by_order(execution.id)
+    polled = False
     for order in orders:
         if not order.state.terminal or order.filled > filled.get(order.client_id, ZERO):
             await ctx.tracker.refresh(order)
+            polled = True
+    if not polled:  # nothing asked the exchange, so nothing stored changed
+        return _progress(orders, filled)
     return await read_progress(ctx, execution)
 
 
-async def order_book(ctx: ExecutionContext) -> OrderBook:
-    return await ctx.exchange.order_book(ctx.market.id, 50)
+async def order_book(ctx: ExecutionContext, depth: int = 50) -> OrderBook:
+    """Return the book; ``depth=1`` where only the touch is read (resting prices, dust)."""
+    return await ctx.exchange.order_book(ctx.market.id, depth)
 
 
 async def sell(

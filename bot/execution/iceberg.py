@@ -49,7 +49,7 @@ class IcebergExecutor:
         progress = await refresh_progress(ctx, execution)
         if now >= end:
             return await sweep_at_horizon(ctx, execution, progress)
-        book = await order_book(ctx)
+        book = await order_book(ctx, 1)
         decision = execution.decision
         target = resting_price(book, decision.limit_offset_bps, ctx.bound, ctx.market)
         if progress.open:

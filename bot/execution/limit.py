@@ -41,7 +41,7 @@ class LimitExecutor:
             progress = await cancel_open(ctx, execution)
             if progress.open:
                 return StepResult(min(now + poll_s, end))
-        book = await order_book(ctx)
+        book = await order_book(ctx, 1)
         price = limit_price(book, execution.decision.limit_offset_bps, ctx.bound, ctx.market)
         # judged at the price it would rest at: a balance worth less than the minimum at
         # the bid may still qualify a few ticks higher

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
+from decimal import Decimal
 
 from bot.clock import Clock
 from bot.domain.executions import Execution, ExecutionState
@@ -183,7 +184,7 @@ class ExecutionRunner:
             except (DefinitiveError, ExecutionFailed) as e:
                 return ExecutionState.FAILED, f"{type(e).__name__}:{e}"
             progress = await read_progress(ctx, execution)
-            execution = await self._save_progress(execution)
+            execution = await self._save_progress(execution, progress.sold)
             if self._rejections(progress) >= self._guards.max_rejects:
                 return ExecutionState.FAILED, "rejected_orders"
             if result.wake_at is None:
@@ -199,9 +200,13 @@ class ExecutionRunner:
     def _rejections(progress: Progress) -> int:
         return sum(1 for o in progress.orders if o.state is OrderState.REJECTED)
 
-    async def _save_progress(self, execution: Execution) -> Execution:
-        totals = await execution_totals(self._store, execution.id)
+    async def _save_progress(self, execution: Execution, sold: Decimal | None = None) -> Execution:
+        """Store the execution's totals from its fills; ``sold`` (the fills' sum, when the
+        caller has it) equal to the stored one means no new fill (fills are never empty)."""
         current = await self._store.get_execution(execution.id)
+        if sold is not None and sold == current.sold:
+            return current
+        totals = await execution_totals(self._store, execution.id)
         updated = replace(current, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
         if updated != current:
             await self._store.update_execution(updated)

@@ -138,13 +138,15 @@ class MatchingEngine:
     def _advance(self, mb: MarketBook, now: float) -> None:
         model, matcher = mb.model, self._matcher
         if model is not None:
+            bids, asks = mb.book.bids, mb.book.asks
             for event in model.events_until(now):
                 matcher.now = model.t
                 if event is None:
                     mb.tape.record_price(model.t, model.mid_price())
                 else:
                     matcher.take(mb, None, event.side, None, event.amount)
-                matcher.uncross(mb)
+                if bids or asks:  # only explicit orders can be crossed by the moving touch
+                    matcher.uncross(mb)
             matcher.now = now
             matcher.uncross(mb)
         mb.synced_at = now

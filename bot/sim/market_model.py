@@ -144,17 +144,22 @@ class MarketModel:
         self._positive_from = next(
             (i for i in range(len(self._lots), 0, -1) if self._lots[i - 1] <= 0), 0
         )
+        dt = p.step_s
+        self._gbm_drift = -0.5 * p.sigma_per_s**2 * dt  # per step, as ``_step_mid`` adds them
+        self._gbm_vol = p.sigma_per_s * math.sqrt(dt)
+        self._mid_f = self._base
         self._set_touch()
 
     # exogenous path
 
     @property
     def mid(self) -> float:
-        return self._base * self._script(self.t - self.start)
+        """Return the mid now (computed when time or the base moves, in ``_set_touch``)."""
+        return self._mid_f
 
     def mid_price(self) -> Decimal:
         """Return the mid on the tick."""
-        return Decimal(round(self.mid / self._tick_f)).scaleb(-self.params.price_precision)
+        return Decimal(round(self._mid_f / self._tick_f)).scaleb(-self.params.price_precision)
 
     def _script(self, rel: float) -> float:
         pts = self.params.script
@@ -171,11 +176,10 @@ class MarketModel:
 
     def _step_mid(self) -> None:
         p, rng = self.params, self._mid_rng
-        dt = p.step_s
         if p.sigma_per_s > 0:
             z = rng.gauss(0.0, 1.0)
-            self._base *= math.exp(-0.5 * p.sigma_per_s**2 * dt + p.sigma_per_s * math.sqrt(dt) * z)
-        if p.jump_rate_per_s > 0 and rng.random() < p.jump_rate_per_s * dt:
+            self._base *= math.exp(self._gbm_drift + self._gbm_vol * z)
+        if p.jump_rate_per_s > 0 and rng.random() < p.jump_rate_per_s * p.step_s:
             self._base *= math.exp(rng.gauss(p.jump_mean, p.jump_std))
 
     def _draw_taker(self) -> TakerArrival:
@@ -218,7 +222,7 @@ class MarketModel:
         self.t = t
 
     def _set_touch(self) -> None:
-        mid = self.mid
+        mid = self._mid_f = self._base * self._script(self.t - self.start)
         hs = self.params.half_spread_bps / 10_000
         bid = math.floor(mid * (1 - hs) / self._tick_f + 1e-9)
         ask = math.ceil(mid * (1 + hs) / self._tick_f - 1e-9)
