@@ -4,9 +4,10 @@ Every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) 
 reads the book and the recent mids and applies ``planning.adaptive_step``:
 
 * ``final`` (at most two steps left): take the bids for everything left, down to the bound.
-* ``falling`` (the mid fell from the arrival mid by more than three standard deviations of its
-  step-to-step changes over the elapsed steps and by more than half the spread, in a steady
-  fall: the t statistic of the mean change below −2): take the bids for everything left.
+* ``falling`` (the others' best ask fell from its first reading by more than three standard
+  deviations of its step-to-step changes over the elapsed steps and by more than half the
+  spread, steadily: t statistic below −2, no one change over half the fall): sell the rest
+  over the next eight steps, and at once what the bids pay above two steps' drift.
 * ``behind`` (sold trails the TWAP pace by more than two steps' worth, less when volatility is
   high compared with the spread): take the bids for the deficit.
 * ``tight`` (spread of one tick and enough bids): take the bids for the deficit.
@@ -41,6 +42,7 @@ from bot.execution.planning import (
     bid_amount_above,
     drop_bps,
     mid_stats,
+    others_best_ask,
 )
 from bot.execution.port import DONE, ExecutionContext, StepResult
 
@@ -54,6 +56,8 @@ class AdaptiveExecutor:
         horizon = float(execution.decision.horizon_s)
         self.step_s = max(ctx.guards.poll_interval_s, horizon / STEPS)
         self._mids: list[Decimal] = []
+        self._times: list[float] = []  # when each of ``_mids`` was read
+        self._first: Decimal | None = None  # the first of them
         self.modes: list[str] = []
 
     async def step(self, execution: Execution) -> StepResult:
@@ -68,9 +72,13 @@ class AdaptiveExecutor:
         if not progress.open and progress.room(execution) <= 0:
             return DONE  # everything sold: nothing to watch until the horizon
         book = await order_book(ctx)
-        if book.mid is not None:
-            self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
-        stats = mid_stats(self._mids)
+        own = [(o.price, o.amount - o.filled) for o in progress.open if o.price is not None]
+        ref = others_best_ask(book, own)
+        if ref is not None:
+            self._first = self._first or ref
+            self._mids = [*self._mids[-(MID_WINDOW - 1) :], ref]
+            self._times = [*self._times[-(MID_WINDOW - 1) :], now]
+        stats = mid_stats(self._mids, self._times, self.step_s)
         action = adaptive_step(
             book,
             AdaptiveInputs(
@@ -81,9 +89,11 @@ class AdaptiveExecutor:
                 step_s=self.step_s,
                 volatility_bps=stats.volatility_bps,
                 bound=ctx.bound,
-                drop_bps=drop_bps(execution.arrival_mid, book.mid),
+                drop_bps=drop_bps(self._first, ref),
                 drift_t=stats.drift_t,
                 drift_bps=stats.drift_bps,
+                fell="falling" in self.modes,
+                jump_share=stats.jump_share,
             ),
             ctx.market,
         )

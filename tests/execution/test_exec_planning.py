@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -25,6 +26,8 @@ from bot.execution.planning import (
     drop_bps,
     iceberg_next_clip,
     marketable_price,
+    mid_stats,
+    others_best_ask,
     passive_price,
     realised_volatility_bps,
     twap_schedule,
@@ -222,8 +225,9 @@ def test_adaptive_crosses_a_one_tick_spread_for_the_deficit() -> None:
 def test_adaptive_takes_the_pace_when_a_step_moves_more_than_the_spread() -> None:
     book = make_book([("1.0000", "100")], [("1.0010", "10")])  # spread about 10 bps
 
-    restless = adaptive_step(book, _inputs("8", 100, vol="12"), MARKET)
-    steady = adaptive_step(book, _inputs("8", 100, vol="8"), MARKET)
+    # restless above half the spread: a resting ask is then more gamble than edge
+    restless = adaptive_step(book, _inputs("8", 100, vol="6"), MARKET)
+    steady = adaptive_step(book, _inputs("8", 100, vol="4"), MARKET)
 
     assert (restless.mode, restless.aggressive, restless.amount) == ("restless", True, Decimal(7))
     assert steady.mode == "passive"
@@ -245,17 +249,87 @@ def test_adaptive_sells_everything_left_in_a_steady_fall_only() -> None:
     assert within_noise.mode == "passive"
 
 
-def test_adaptive_in_a_slow_fall_takes_only_the_bids_cheaper_than_waiting() -> None:
+def test_adaptive_in_a_fall_sells_on_a_short_schedule_and_the_bids_cheaper_than_waiting() -> None:
     book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
     fall = {"vol": "2", "drop": "30", "drift_t": "-5"}
 
-    # 16 steps left: a unit held loses 8 steps of drift on average
+    # 16 steps left, 80 to sell: the schedule sells 80 / 8 = 10 per step; a bid is taken at
+    # once when it is above the mid less two steps of drift (what waiting would lose)
     slow = adaptive_step(book, _inputs("20", 200, **fall, drift="-1"), MARKET)
-    fast = adaptive_step(book, _inputs("20", 200, **fall, drift="-10"), MARKET)
+    fast = adaptive_step(book, _inputs("20", 200, **fall, drift="-3"), MARKET)
+    steep = adaptive_step(book, _inputs("20", 200, **fall, drift="-10"), MARKET)
 
-    assert (slow.mode, slow.amount) == ("falling", Decimal(80))
-    assert slow.price == Decimal("0.9995")  # 8 bps under the mid: the 1.0000 bids only
-    assert fast.price == Decimal("0.9990")  # 80 bps to lose: everything the bids take
+    assert (slow.mode, slow.amount, slow.price) == ("falling", Decimal(10), Decimal("1.0000"))
+    assert (fast.amount, fast.price) == (Decimal(50), Decimal("1.0000"))  # 6 bps: 1.0000 only
+    assert (steep.amount, steep.price) == (Decimal(80), Decimal("0.9990"))  # all of the rest
+
+
+def test_adaptive_keeps_selling_after_a_fall_while_the_mid_still_drifts_down() -> None:
+    book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
+
+    # the drop is back inside the noise, but an earlier step saw the fall and it goes on
+    going_on = adaptive_step(book, _fell_inputs(drift_t="-1.5"), MARKET)
+    stopped = adaptive_step(book, _fell_inputs(drift_t="-0.5"), MARKET)
+
+    assert going_on.mode == "falling"
+    assert stopped.mode == "passive"
+
+
+def _fell_inputs(drift_t: str) -> AdaptiveInputs:
+    return replace(_inputs("20", 200, vol="2", drop="5", drift_t=drift_t), fell=True)
+
+
+def test_adaptive_does_not_take_one_jump_for_a_fall() -> None:
+    book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
+    fall = _inputs("20", 200, vol="2", drop="30", drift_t="-5")
+
+    steady = adaptive_step(book, replace(fall, jump_share=Decimal("0.4")), MARKET)
+    jump = adaptive_step(book, replace(fall, jump_share=Decimal("0.9")), MARKET)
+
+    assert steady.mode == "falling"
+    assert jump.mode == "passive"
+
+
+def test_mid_stats_scale_unevenly_spaced_samples_to_one_step() -> None:
+    rng = random.Random(7)
+    times = [0.0]
+    for _ in range(400):
+        times.append(times[-1] + rng.choice((2.0, 10.0)))
+    # a random walk of 1 bps per √s with a drift of -0.1 bps/s
+    mids, mid = [], Decimal(100)
+    for t0, t1 in itertools.pairwise([0.0, *times]):
+        dt = t1 - t0
+        mid *= 1 + Decimal(repr(rng.gauss(-0.1 * dt, dt**0.5))) / 10_000
+        mids.append(mid)
+
+    stats = mid_stats(mids, times, step_s=10)
+
+    assert abs(stats.volatility_bps - Decimal(10).sqrt()) < Decimal("0.35")  # 1 bps · √10
+    assert abs(stats.drift_bps - Decimal(-1)) < Decimal("0.35")  # -0.1 bps/s · 10 s
+    assert stats.drift_t < -3  # expected about -0.1 · √2400 / 1 = -4.9
+
+
+def test_mid_stats_of_even_samples_match_with_or_without_times() -> None:
+    mids = [Decimal(100), Decimal("99.9"), Decimal("100.05"), Decimal("99.8"), Decimal("99.7")]
+
+    assert mid_stats(mids, [0.0, 5.0, 10.0, 15.0, 20.0], step_s=5) == mid_stats(mids, step_s=5)
+    jump = [Decimal(100), Decimal(100), Decimal(99), Decimal(99)]
+    steady = [Decimal(100), Decimal("99.9"), Decimal("99.8"), Decimal("99.7")]
+    assert mid_stats(jump).jump_share == 1
+    assert mid_stats(steady).jump_share < Decimal("0.34")
+    assert mid_stats(list(reversed(steady))).jump_share == 0  # rising: no fall at all
+
+
+def test_others_best_ask_skips_our_own_resting_asks() -> None:
+    book = make_book([("1.0000", "50")], [("1.0005", "10"), ("1.0010", "5")])
+
+    assert others_best_ask(book, []) == Decimal("1.0005")
+    assert others_best_ask(book, [(Decimal("1.0005"), Decimal(10))]) == Decimal("1.0010")
+    assert others_best_ask(book, [(Decimal("1.0005"), Decimal(4))]) == Decimal("1.0005")
+    assert (
+        others_best_ask(make_book([], [("1.0005", "10")]), [(Decimal("1.0005"), Decimal(10))])
+        is None
+    )
 
 
 def test_drift_t_stat_separates_a_steady_fall_from_one_jump() -> None:
