@@ -55,7 +55,8 @@ class AdaptiveExecutor:
         self._ctx = ctx
         horizon = float(execution.decision.horizon_s)
         self.step_s = max(ctx.guards.poll_interval_s, horizon / STEPS)
-        self._mids: list[Decimal] = []
+        self._mids: list[Decimal] = []  # the book's mids
+        self._refs: list[Decimal] = []  # the others' best asks, read with them
         self._times: list[float] = []  # when each of ``_mids`` was read
         self._first: Decimal | None = None  # the first of them
         self.modes: list[str] = []
@@ -74,11 +75,13 @@ class AdaptiveExecutor:
         book = await order_book(ctx)
         own = [(o.price, o.amount - o.filled) for o in progress.open if o.price is not None]
         ref = others_best_ask(book, own)
-        if ref is not None:
+        if ref is not None and book.mid is not None:
             self._first = self._first or ref
-            self._mids = [*self._mids[-(MID_WINDOW - 1) :], ref]
+            self._refs = [*self._refs[-(MID_WINDOW - 1) :], ref]
+            self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
             self._times = [*self._times[-(MID_WINDOW - 1) :], now]
-        stats = mid_stats(self._mids, self._times, self.step_s)
+        stats = mid_stats(self._refs, self._times, self.step_s)
+        noise = mid_stats(self._mids, self._times, self.step_s).volatility_bps
         action = adaptive_step(
             book,
             AdaptiveInputs(
@@ -87,7 +90,8 @@ class AdaptiveExecutor:
                 elapsed_s=now - ctx.started(execution),
                 horizon_s=float(execution.decision.horizon_s),
                 step_s=self.step_s,
-                volatility_bps=stats.volatility_bps,
+                volatility_bps=noise,
+                fall_volatility_bps=stats.volatility_bps,
                 bound=ctx.bound,
                 drop_bps=drop_bps(self._first, ref),
                 drift_t=stats.drift_t,

@@ -285,9 +285,12 @@ def test_adaptive_does_not_take_one_jump_for_a_fall() -> None:
 
     steady = adaptive_step(book, replace(fall, jump_share=Decimal("0.4")), MARKET)
     jump = adaptive_step(book, replace(fall, jump_share=Decimal("0.9")), MARKET)
+    # the price watched for falls (the others' ask) has its own noise: 30 bps within 3·6·√4
+    noisy = adaptive_step(book, replace(fall, fall_volatility_bps=Decimal(6)), MARKET)
 
     assert steady.mode == "falling"
     assert jump.mode == "passive"
+    assert noisy.mode == "passive"
 
 
 def test_mid_stats_scale_unevenly_spaced_samples_to_one_step() -> None:
