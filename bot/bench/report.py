@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import struct
-import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bot.bench.chart import bar_chart
 from bot.bench.oracle import cost_bps, optimal_cost
 from bot.bench.runner import STRATEGIES, CaseResult
 from bot.bench.scenarios import HORIZON_S, MID0, scenario
@@ -192,32 +191,5 @@ def render_table(rows: Sequence[Row]) -> str:
 
 
 def write_png(rows: Sequence[Row], path: Path) -> None:
-    """Write a bar chart: per scenario × size, one bar per strategy (height = mean bps)."""
-    groups: list[list[Row]] = []
-    for row in rows:
-        if not groups or (groups[-1][0].scenario, groups[-1][0].size) != (row.scenario, row.size):
-            groups.append([])
-        groups[-1].append(row)
-    bar, gap, height = 4, 6, 200
-    width = max(1, len(groups) * (len(STRATEGIES) * bar + gap))
-    top = max((min(r.mean_bps, 500.0) for r in rows), default=1.0) or 1.0
-    palette = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
-    palette += [(140, 86, 75), (127, 127, 127)]
-    pixels = [[(255, 255, 255)] * width for _ in range(height)]
-    for g, group in enumerate(groups):
-        for k, row in enumerate(group):
-            h = int(max(0.0, min(row.mean_bps, 500.0)) / top * (height - 1))
-            x0 = g * (len(STRATEGIES) * bar + gap) + k * bar
-            for y in range(height - h, height):
-                for x in range(x0, min(width, x0 + bar - 1)):
-                    pixels[y][x] = palette[k % len(palette)]
-    raw = b"".join(b"\x00" + bytes(c for px in line for c in px) for line in pixels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    png = b"\x89PNG\r\n\x1a\n"
-    png += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-    path.write_bytes(png)
+    """Write the bar chart (``chart.bar_chart``) of ``rows`` to ``path``."""
+    path.write_bytes(bar_chart(rows, STRATEGIES))
