@@ -21,10 +21,10 @@ from decimal import Decimal
 
 from bot.domain.executions import Execution
 from bot.domain.money import ZERO, quantize_down
-from bot.execution.actions import Progress, cancel_open, order_book, refresh_progress, sell
+from bot.execution.actions import cancel_open, order_book, refresh_progress, sell
 from bot.execution.guards import min_sellable
 from bot.execution.planning import bid_amount_above, marketable_price
-from bot.execution.port import DONE, ExecutionContext, ExecutorFactory, StepResult
+from bot.execution.port import DONE, ExecutionContext, ExecutorFactory, Progress, StepResult
 
 OPTIMAL_STEPS = 30
 END_MARGIN_S = 5.0  # the last block goes this long before the horizon, to leave time to fill

@@ -54,6 +54,7 @@ STRATEGIES = ("market", "limit", "twap", "iceberg", "adaptive", "optimal", "advi
 BOT_KEY = "bench"
 FLOOR_FRAC = Decimal("0.97")  # a configured price floor 3% under the opening mid
 UNSELLABLE_BPS = 10_000.0  # a remainder below the minimums at the end is worth nothing
+CHUNKS_PER_WORKER = 16  # small batches: no worker idles long at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +292,7 @@ def run_all(cases: list[tuple[str, str, str, int]], *, workers: int = 2) -> list
     """Run ``cases`` in ``workers`` processes; the result does not depend on the split."""
     if workers <= 1 or len(cases) < 2:
         return run_cases(cases)
-    chunks = [cases[i :: workers * 4] for i in range(workers * 4)]
+    chunks = [cases[i :: workers * CHUNKS_PER_WORKER] for i in range(workers * CHUNKS_PER_WORKER)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(run_cases, [c for c in chunks if c]))
     results = [r for part in parts for r in part]

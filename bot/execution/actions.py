@@ -7,7 +7,6 @@ outcomes or restarts can sell more than the allocation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.domain.executions import Execution
@@ -16,27 +15,8 @@ from bot.domain.money import ZERO, quantize_down
 from bot.domain.orders import OrderType
 from bot.execution.guards import guard_price, is_dust, order_amount, split_amount
 from bot.execution.planning import marketable_price
-from bot.execution.port import DONE, ExecutionContext, StepResult
+from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
 from bot.execution.store import OrderRecord, committed_amount
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    sold: Decimal
-    committed: Decimal
-    orders: list[OrderRecord]
-    open: list[OrderRecord] = field(init=False)  # the orders not yet terminal
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "open", [o for o in self.orders if not o.state.terminal])
-
-    def room(self, execution: Execution) -> Decimal:
-        """Return what may still be placed."""
-        return max(ZERO, execution.allocated - self.committed)
-
-    def newest_open_at(self) -> float | None:
-        opened = self.open
-        return max(o.created_at.timestamp() for o in opened) if opened else None
 
 
 async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress:

@@ -28,7 +28,6 @@ from decimal import Decimal
 from bot.domain.executions import Execution
 from bot.domain.money import ZERO
 from bot.execution.actions import (
-    Progress,
     cancel_open,
     order_book,
     refresh_progress,
@@ -44,7 +43,7 @@ from bot.execution.planning import (
     mid_stats,
     others_best_ask,
 )
-from bot.execution.port import DONE, ExecutionContext, StepResult
+from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
 
 STEPS = 30
 MID_WINDOW = 30

@@ -37,7 +37,7 @@ class LimitExecutor:
         newest = progress.newest_open_at()
         if newest is not None:
             if now < newest + reprice_s:
-                return StepResult(min(now + poll_s, newest + reprice_s, end))
+                return StepResult(min(now + poll_s, newest + reprice_s, end), progress=progress)
             progress = await cancel_open(ctx, execution)
             if progress.open:
                 return StepResult(min(now + poll_s, end))

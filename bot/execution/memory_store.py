@@ -35,6 +35,8 @@ class MemoryExecutionStore:
         self.events: list[StoredEvent] = []
         self._filled: dict[str, dict[str, Decimal]] = {}  # execution -> client id -> filled
         self._fills_of: dict[str, list[Fill]] = {}  # execution -> its fills
+        self._order_ids: dict[str, list[str]] = {}  # execution -> its orders' client ids
+        self._in_seq: dict[str, bool] = {}  # False once an execution's ids are out of order
 
     async def create_execution(self, execution: Execution) -> None:
         if execution.id in self.executions:
@@ -59,7 +61,15 @@ class MemoryExecutionStore:
     async def insert_order(self, order: OrderRecord) -> None:
         if order.client_id in self.orders:
             raise DuplicateClientId(order.client_id)
+        ids = self._order_ids.setdefault(order.execution_id, [])
+        last = self.orders.get(ids[-1]) if ids else None
+        if last is not None and last.seq > order.seq:  # inserted out of order: sort on read
+            self._in_seq[order.execution_id] = False
         self.orders[order.client_id] = order
+        if order.client_id in ids:  # a row deleted from ``orders`` by hand comes back
+            self._in_seq[order.execution_id] = False
+        else:
+            ids.append(order.client_id)
 
     async def get_order(self, client_id: str) -> OrderRecord | None:
         return self.orders.get(client_id)
@@ -72,15 +82,16 @@ class MemoryExecutionStore:
         return order
 
     async def orders_for(self, execution_id: str) -> list[OrderRecord]:
-        rows = [o for o in self.orders.values() if o.execution_id == execution_id]
-        return sorted(rows, key=lambda o: o.seq)
+        orders = self.orders
+        rows = [orders[c] for c in self._order_ids.get(execution_id, ()) if c in orders]
+        return rows if self._in_seq.get(execution_id, True) else sorted(rows, key=_seq)
 
     async def non_terminal_orders(self) -> list[OrderRecord]:
         rows = [o for o in self.orders.values() if not o.state.terminal]
         return sorted(rows, key=lambda o: (o.created_at, o.client_id))
 
     async def next_order_seq(self, execution_id: str) -> int:
-        seqs = [o.seq for o in self.orders.values() if o.execution_id == execution_id]
+        seqs = [o.seq for o in await self.orders_for(execution_id)]
         return max(seqs, default=0) + 1
 
     async def record_fill(self, execution_id: str, client_id: str, fill: Fill) -> bool:
@@ -102,3 +113,7 @@ class MemoryExecutionStore:
         self, kind: str, execution_id: str | None, data: Mapping[str, str]
     ) -> None:
         self.events.append(StoredEvent(kind, execution_id, dict(data)))
+
+
+def _seq(order: OrderRecord) -> int:
+    return order.seq

@@ -319,6 +319,19 @@ class MidStats:
     jump_share: Decimal = ZERO  # largest single fall / the whole fall, scaled (0 unless falling)
 
 
+_ROOTS: dict[float, Decimal] = {}
+
+
+def _root(dt: float) -> Decimal:
+    """Return √dt as a Decimal, memoised (sample intervals repeat: the step, the poll)."""
+    root = _ROOTS.get(dt)
+    if root is None:
+        if len(_ROOTS) > 1024:
+            _ROOTS.clear()
+        root = _ROOTS[dt] = Decimal(repr(math.sqrt(dt)))
+    return root
+
+
 def mid_stats(
     mids: list[Decimal], times: list[float] | None = None, step_s: float = 1.0
 ) -> MidStats:
@@ -341,7 +354,7 @@ def mid_stats(
     ]
     if len(pairs) < 2:
         return MidStats()
-    roots = [Decimal(repr(math.sqrt(dt))) for _, dt in pairs]
+    roots = [_root(dt) for _, dt in pairs]
     scaled = [c / r for (c, _), r in zip(pairs, roots, strict=True)]  # bps per √s
     _, sd_root = _mean_sd(scaled)
     move = sum((c for c, _ in pairs), ZERO)

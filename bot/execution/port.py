@@ -10,7 +10,7 @@ executor and stepping it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -18,9 +18,11 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.domain.executions import Execution
 from bot.domain.market import Market
+from bot.domain.money import ZERO
+from bot.domain.orders import TERMINAL_ORDER_STATES
 from bot.exchange.port import Exchange
 from bot.execution.guards import ExecutionGuards
-from bot.execution.store import ExecutionStore
+from bot.execution.store import ExecutionStore, OrderRecord
 from bot.execution.tracker import OrderTracker
 
 
@@ -48,9 +50,32 @@ def _epoch(at: datetime) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """An execution's orders as stored, what they sold and the most they can still sell."""
+
+    sold: Decimal
+    committed: Decimal
+    orders: list[OrderRecord]
+    open: list[OrderRecord] = field(init=False)  # the orders not yet terminal
+
+    def __post_init__(self) -> None:
+        live = [o for o in self.orders if o.state not in TERMINAL_ORDER_STATES]
+        object.__setattr__(self, "open", live)
+
+    def room(self, execution: Execution) -> Decimal:
+        """Return what may still be placed."""
+        return max(ZERO, execution.allocated - self.committed)
+
+    def newest_open_at(self) -> float | None:
+        opened = self.open
+        return max(o.created_at.timestamp() for o in opened) if opened else None
+
+
+@dataclass(frozen=True, slots=True)
 class StepResult:
     wake_at: float | None  # None: the executor is done
     note: str = ""
+    progress: Progress | None = None  # read after the step's last write, if the step has it
 
     @property
     def done(self) -> bool:

@@ -30,9 +30,9 @@ from bot.exchange.errors import (
     TransientError,
 )
 from bot.exchange.port import Exchange
-from bot.execution.actions import Progress, cancel_open, read_progress, refresh_progress
+from bot.execution.actions import cancel_open, read_progress, refresh_progress
 from bot.execution.guards import ExecutionGuards, is_dust, price_bound
-from bot.execution.port import ExecutionContext, ExecutorFactory, StepResult
+from bot.execution.port import ExecutionContext, ExecutorFactory, Progress, StepResult
 from bot.execution.registry import EXECUTORS
 from bot.execution.store import ExecutionStore, execution_totals
 from bot.execution.tracker import OrderTracker
@@ -183,7 +183,7 @@ class ExecutionRunner:
                 result = StepResult(self._clock.time() + self._retry_delay(e))
             except (DefinitiveError, ExecutionFailed) as e:
                 return ExecutionState.FAILED, f"{type(e).__name__}:{e}"
-            progress = await read_progress(ctx, execution)
+            progress = result.progress or await read_progress(ctx, execution)
             execution = await self._save_progress(execution, progress.sold)
             if self._rejections(progress) >= self._guards.max_rejects:
                 return ExecutionState.FAILED, "rejected_orders"

@@ -21,7 +21,14 @@ from typing import Protocol
 
 from bot.domain.executions import EXECUTION_TRANSITIONS, Execution, ExecutionState
 from bot.domain.money import ZERO
-from bot.domain.orders import Fill, OrderState, OrderType, Side, check_transition
+from bot.domain.orders import (
+    TERMINAL_ORDER_STATES,
+    Fill,
+    OrderState,
+    OrderType,
+    Side,
+    check_transition,
+)
 
 
 class DuplicateClientId(Exception):
@@ -89,9 +96,11 @@ def fill_totals(fills: list[Fill]) -> FillTotals:
 def committed_amount(orders: list[OrderRecord], filled_by_order: Mapping[str, Decimal]) -> Decimal:
     """Return what ``orders`` may sell at most: open/unknown in full, the rest as filled."""
     total = ZERO
+    get = filled_by_order.get
     for order in orders:
-        if order.state.terminal:
-            total += max(order.filled, filled_by_order.get(order.client_id, ZERO))
+        if order.state in TERMINAL_ORDER_STATES:  # the hot path: no property call
+            filled = get(order.client_id, ZERO)
+            total += order.filled if order.filled >= filled else filled
         else:
             total += order.amount
     return total

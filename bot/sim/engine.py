@@ -383,11 +383,7 @@ class MatchingEngine:
         background = mb.model.snapshot(resting, depth)
         if not explicit:
             return background
-        merged: dict[Decimal, Decimal] = dict(explicit)
-        for price, amount in background:
-            merged[price] = merged.get(price, ZERO) + amount
-        ordered = sorted(merged.items(), reverse=resting is Side.BUY)
-        return [BookLevel(p, a) for p, a in ordered[:depth]]
+        return _merge(explicit, background, depth, descending=resting is Side.BUY)
 
     def order_book(self, market_id: str, depth: int = 50) -> OrderBook:
         mb = self._book(market_id)
@@ -412,3 +408,34 @@ class MatchingEngine:
         mb = self._book(market_id)
         self.sync(market_id)
         return mb.tape.candles(period_min, time_from, time_to)
+
+
+def _merge(
+    explicit: list[tuple[Decimal, Decimal]],
+    background: list[BookLevel],
+    depth: int,
+    *,
+    descending: bool,
+) -> list[BookLevel]:
+    """Merge two best-first level lists (amounts at one price added), keeping ``depth``."""
+    out: list[BookLevel] = []
+    i = j = 0
+    while len(out) < depth and (i < len(explicit) or j < len(background)):
+        if j >= len(background):
+            out.append(BookLevel(*explicit[i]))
+            i += 1
+            continue
+        if i >= len(explicit):
+            out.extend(background[j : j + depth - len(out)])
+            break
+        (ep, ea), bg = explicit[i], background[j]
+        if ep == bg.price:
+            out.append(BookLevel(ep, ea + bg.amount))
+            i, j = i + 1, j + 1
+        elif (ep > bg.price) == descending:
+            out.append(BookLevel(ep, ea))
+            i += 1
+        else:
+            out.append(bg)
+            j += 1
+    return out

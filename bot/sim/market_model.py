@@ -192,6 +192,7 @@ class MarketModel:
 
     def events_until(self, t_end: float) -> Iterator[TakerArrival | None]:
         """Advance to ``t_end``, yielding at each mid step (None) and each taker arrival."""
+        scripted = bool(self.params.script)
         while True:
             t_next = min(self._next_step, self._next_taker)
             if t_next > t_end:
@@ -205,11 +206,13 @@ class MarketModel:
             else:
                 arrival = self._draw_taker()
                 self._next_taker = self._draw_gap(self._next_taker)
-                self._set_touch()
+                if scripted:  # else the mid (so the touch) moves only on mid steps
+                    self._set_touch()
                 if arrival.amount > 0:
                     yield arrival
         self._decay_to(t_end)
-        self._set_touch()
+        if scripted:
+            self._set_touch()
 
     def _decay_to(self, t: float) -> None:
         if t <= self.t:
@@ -320,6 +323,10 @@ class MarketModel:
         event for every explicit order at the front of the book.
         """
         st = self._state(resting)
+        target = price.scaleb(self.params.price_precision)
+        # consumption only moves the best level away from the touch: past it, never
+        if (st.touch < target) if resting is Side.BUY else (st.touch > target):
+            return False
         cum, depth, consumed = self._cum, self._depth, st.consumed_lots
         sign = -1 if resting is Side.BUY else 1
         k = bisect_right(cum, consumed)
@@ -328,7 +335,6 @@ class MarketModel:
             if tick <= 0:
                 return False
             if int(min(depth[k], cum[k] - consumed)) > 0:
-                target = price.scaleb(self.params.price_precision)
                 return tick >= target if resting is Side.BUY else tick <= target
             k += 1
         return False

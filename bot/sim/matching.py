@@ -171,8 +171,10 @@ class Matcher:
         model = mb.model
         if model is None:
             return
-        self._uncross_side(mb, model, Side.SELL)
-        self._uncross_side(mb, model, Side.BUY)
+        if mb.book.asks:
+            self._uncross_side(mb, model, Side.SELL)
+        if mb.book.bids:
+            self._uncross_side(mb, model, Side.BUY)
 
     def _uncross_side(self, mb: MarketBook, model: MarketModel, explicit: Side) -> None:
         side = mb.book.side(explicit)

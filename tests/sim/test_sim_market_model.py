@@ -236,3 +236,30 @@ def test_reaches_agrees_with_the_best_level_of_the_walk() -> None:
         assert model.reaches(Side.SELL, ask)
         assert not model.reaches(Side.SELL, ask - Decimal("0.01"))
     assert answers == {True, False}
+
+
+def test_the_book_merges_our_orders_with_the_background_best_first() -> None:
+    engine = _engine(VirtualClock(), _flat(rho=0.0))
+    asks = engine.order_book("flatusdt", 3).asks
+    inside = asks[0].price - Decimal("0.01")
+    for price in (inside, asks[1].price):
+        engine.place_order("us", "flatusdt", Side.SELL, OrderType.LIMIT, Decimal(2), price)
+
+    merged = engine.order_book("flatusdt", 3).asks
+
+    assert [lv.price for lv in merged] == [inside, asks[0].price, asks[1].price]
+    assert [lv.amount for lv in merged] == [Decimal(2), asks[0].amount, asks[1].amount + 2]
+
+
+def test_our_bids_merge_with_the_background_bids_highest_first() -> None:
+    engine = _engine(VirtualClock(), _flat(rho=0.0))
+    engine.deposit("us", "usdt", Decimal(10_000))
+    bids = engine.order_book("flatusdt", 2).bids
+    inside = bids[0].price + Decimal("0.01")
+    for price in (inside, bids[1].price):
+        engine.place_order("us", "flatusdt", Side.BUY, OrderType.LIMIT, Decimal(2), price)
+
+    merged = engine.order_book("flatusdt", 3).bids
+
+    assert [lv.price for lv in merged] == [inside, bids[0].price, bids[1].price]
+    assert [lv.amount for lv in merged] == [Decimal(2), bids[0].amount, bids[1].amount + 2]
