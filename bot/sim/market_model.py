@@ -92,14 +92,19 @@ class MarketParams:
 
 
 @lru_cache(maxsize=64)
-def _profile(d0_lots: float, alpha: float, levels: int) -> tuple[list[float], list[float]]:
-    """Return (depth of level k, cumulative depth of levels 0..k) in lots."""
+def _profile(
+    d0_lots: float, alpha: float, levels: int
+) -> tuple[list[float], list[float], list[int], int]:
+    """Return (depth of level k, cumulative depth of levels 0..k, whole lots of level k, the
+    first level from which every level shows at least a lot) — shared, never mutated."""
     depth = [d0_lots * (1 + k) ** alpha for k in range(levels)]
     cum, acc = [], 0.0
     for d in depth:
         acc += d
         cum.append(acc)
-    return depth, cum
+    lots = [int(d) for d in depth]
+    positive_from = next((i for i in range(len(lots), 0, -1) if lots[i - 1] <= 0), 0)
+    return depth, cum, lots, positive_from
 
 
 @dataclass(slots=True)
@@ -137,13 +142,12 @@ class MarketModel:
         self.t = self.start
         self._next_step = self.start + p.step_s
         self._next_taker = self._draw_gap(self.start)
-        self._depth, self._cum = _profile(float(p.d0) / self._lot_f, p.alpha, p.max_levels)
-        self._level_memo = _LEVEL_MEMOS.setdefault((p.price_precision, p.amount_precision), {})
-        self._lots = [int(d) for d in self._depth]
-        # levels from here on all show at least a lot when untouched: the snapshot's fast tail
-        self._positive_from = next(
-            (i for i in range(len(self._lots), 0, -1) if self._lots[i - 1] <= 0), 0
+        # ``_positive_from``: levels from here on all show at least a lot when untouched (the
+        # snapshot's fast tail)
+        self._depth, self._cum, self._lots, self._positive_from = _profile(
+            float(p.d0) / self._lot_f, p.alpha, p.max_levels
         )
+        self._level_memo = _LEVEL_MEMOS.setdefault((p.price_precision, p.amount_precision), {})
         dt = p.step_s
         self._gbm_drift = -0.5 * p.sigma_per_s**2 * dt  # per step, as ``_step_mid`` adds them
         self._gbm_vol = p.sigma_per_s * math.sqrt(dt)
