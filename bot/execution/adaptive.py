@@ -34,13 +34,13 @@ from bot.execution.actions import (
     sell,
 )
 from bot.execution.guards import min_sellable
+from bot.execution.midstats import PriceSeries
 from bot.execution.planning import (
     AdaptiveAction,
     AdaptiveInputs,
     adaptive_step,
     bid_amount_above,
     drop_bps,
-    mid_stats,
     others_best_ask,
 )
 from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
@@ -54,10 +54,9 @@ class AdaptiveExecutor:
         self._ctx = ctx
         horizon = float(execution.decision.horizon_s)
         self.step_s = max(ctx.guards.poll_interval_s, horizon / STEPS)
-        self._mids: list[Decimal] = []  # the book's mids
-        self._refs: list[Decimal] = []  # the others' best asks, read with them
-        self._times: list[float] = []  # when each of ``_mids`` was read
-        self._first: Decimal | None = None  # the first of them
+        self._mids = PriceSeries(MID_WINDOW)  # the book's mids
+        self._refs = PriceSeries(MID_WINDOW)  # the others' best asks, read with them
+        self._first: Decimal | None = None  # the first of those
         self.modes: list[str] = []
 
     async def step(self, execution: Execution) -> StepResult:
@@ -76,11 +75,10 @@ class AdaptiveExecutor:
         ref = others_best_ask(book, own)
         if ref is not None and book.mid is not None:
             self._first = self._first or ref
-            self._refs = [*self._refs[-(MID_WINDOW - 1) :], ref]
-            self._mids = [*self._mids[-(MID_WINDOW - 1) :], book.mid]
-            self._times = [*self._times[-(MID_WINDOW - 1) :], now]
-        stats = mid_stats(self._refs, self._times, self.step_s)
-        noise = mid_stats(self._mids, self._times, self.step_s).volatility_bps
+            self._refs.add(ref, now)
+            self._mids.add(book.mid, now)
+        stats = self._refs.stats(self.step_s)
+        noise = self._mids.stats(self.step_s).volatility_bps
         action = adaptive_step(
             book,
             AdaptiveInputs(

@@ -44,8 +44,6 @@ earns the spread while it is on pace and pays it only for the part it is behind.
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +51,10 @@ from typing import Literal
 
 from bot.domain.market import Market, OrderBook
 from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
+from bot.execution.midstats import MidStats as MidStats
+from bot.execution.midstats import drift_t_stat as drift_t_stat
+from bot.execution.midstats import mid_stats as mid_stats
+from bot.execution.midstats import realised_volatility_bps as realised_volatility_bps
 
 FINAL_STEPS = 2
 BEHIND_STEPS = Decimal(2)
@@ -64,7 +66,6 @@ FALL_T = Decimal(-2)
 FALL_STEPS = 8
 FALL_WAIT_STEPS = 2
 MAX_JUMP_SHARE = Decimal("0.5")
-DRIFT_T_CAP = Decimal(1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,88 +301,6 @@ def _falling(inputs: AdaptiveInputs, spread_bps: Decimal) -> bool:
         inputs.volatility_bps if inputs.fall_volatility_bps is None else inputs.fall_volatility_bps
     )
     return inputs.drop_bps > FALL_SIGMAS * noise * steps.sqrt()
-
-
-def _mean_sd(changes: list[Decimal]) -> tuple[Decimal, Decimal]:
-    mean = sum(changes, ZERO) / len(changes)
-    var = sum(((c - mean) ** 2 for c in changes), ZERO) / (len(changes) - 1)
-    return mean, var.sqrt()
-
-
-@dataclass(frozen=True, slots=True)
-class MidStats:
-    """Consecutive mid changes in bps per step: their standard deviation, the mean change
-    (the drift) and the t statistic of the whole move."""
-
-    volatility_bps: Decimal = ZERO
-    drift_bps: Decimal = ZERO  # negative: falling
-    drift_t: Decimal = ZERO
-    jump_share: Decimal = ZERO  # largest single fall / the whole fall, scaled (0 unless falling)
-
-
-_ROOTS: dict[float, Decimal] = {}
-
-
-def _root(dt: float) -> Decimal:
-    """Return √dt as a Decimal, memoised (sample intervals repeat: the step, the poll)."""
-    root = _ROOTS.get(dt)
-    if root is None:
-        if len(_ROOTS) > 1024:
-            _ROOTS.clear()
-        root = _ROOTS[dt] = Decimal(repr(math.sqrt(dt)))
-    return root
-
-
-def mid_stats(
-    mids: list[Decimal], times: list[float] | None = None, step_s: float = 1.0
-) -> MidStats:
-    """Return the statistics of consecutive mid changes (all 0 with < 3 mids).
-
-    With ``times`` (when each mid was read) the samples may be unevenly spaced, as the
-    adaptive executor's are (a step after an aggressive one comes sooner): each change is
-    divided by the square root of its interval, so the deviation is per √s, and scaled to
-    ``step_s``; the drift is the whole move over the whole time, per ``step_s``; the t
-    statistic is the whole move over its noise, ``Σ change / (σ √(Σ interval))``. Without
-    ``times`` the samples are one step apart. A steady fall gives a large negative
-    ``drift_t``; one jump among noise gives about −1.
-    """
-    if times is None:
-        times = [i * step_s for i in range(len(mids))]
-    pairs = [
-        ((b - a) / a * BPS, t1 - t0)
-        for (a, t0), (b, t1) in itertools.pairwise(zip(mids, times, strict=True))
-        if a > 0 and t1 > t0
-    ]
-    if len(pairs) < 2:
-        return MidStats()
-    roots = [_root(dt) for _, dt in pairs]
-    scaled = [c / r for (c, _), r in zip(pairs, roots, strict=True)]  # bps per √s
-    _, sd_root = _mean_sd(scaled)
-    move = sum((c for c, _ in pairs), ZERO)
-    elapsed = Decimal(repr(sum(dt for _, dt in pairs)))
-    step = Decimal(repr(step_s))
-    drift = move / elapsed * step
-    if sd_root == 0:
-        t = ZERO if move == 0 else DRIFT_T_CAP.copy_sign(move)
-    else:
-        t = max(-DRIFT_T_CAP, min(DRIFT_T_CAP, move / (sd_root * elapsed.sqrt())))
-    share = ZERO
-    if move < 0:  # against the share an even fall would have, 1/n (at least 1/3)
-        largest = -min(c for c, _ in pairs) / -move
-        share = min(Decimal(1), largest * min(len(pairs), 3) / 3)
-    return MidStats(
-        volatility_bps=sd_root * step.sqrt(), drift_bps=drift, drift_t=t, jump_share=share
-    )
-
-
-def realised_volatility_bps(mids: list[Decimal]) -> Decimal:
-    """Return the standard deviation of consecutive mid changes, in bps (0 with < 3 mids)."""
-    return mid_stats(mids).volatility_bps
-
-
-def drift_t_stat(mids: list[Decimal]) -> Decimal:
-    """Return the t statistic of the mean mid change (negative: falling; 0 with < 3 mids)."""
-    return mid_stats(mids).drift_t
 
 
 def limit_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:

@@ -19,6 +19,7 @@ from bot.execution.guards import (
     price_bound,
     split_amount,
 )
+from bot.execution.midstats import PriceSeries
 from bot.execution.planning import (
     AdaptiveInputs,
     adaptive_step,
@@ -351,3 +352,17 @@ def test_realised_volatility() -> None:
     assert realised_volatility_bps([Decimal(1), Decimal(1)]) == 0
     assert realised_volatility_bps([Decimal(1)] * 5) == 0
     assert realised_volatility_bps([Decimal(1), Decimal("1.01"), Decimal(1), Decimal("1.01")]) > 50
+
+
+def test_a_sliding_price_series_equals_the_statistics_of_its_window() -> None:
+    rng = random.Random(3)
+    series, t = PriceSeries(6), 0.0
+    mids: list[Decimal] = []
+    times: list[float] = []
+    for _ in range(40):
+        t += rng.choice((0.0, 2.0, 10.0))  # 0: a reading with no time between, skipped
+        mid = Decimal(100) + Decimal(rng.randint(-50, 50)) / 100
+        series.add(mid, t)
+        mids, times = [*mids[-5:], mid], [*times[-5:], t]
+
+        assert series.stats(10) == mid_stats(mids, times, 10)
