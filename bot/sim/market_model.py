@@ -38,6 +38,8 @@ _MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per precision b
 # Shared by every model with the same precisions (levels are immutable), so a fresh model,
 # as the benchmark makes one per run, starts warm.
 _LEVEL_MEMOS: dict[tuple[int, int], dict[tuple[int, int], BookLevel]] = {}
+# untouched tails of snapshots, per depth profile, shared the same way (lists never handed out)
+_TAILS: dict[tuple[object, ...], dict[tuple[int, int, int, int], list[BookLevel]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class MarketModel:
             float(p.d0) / self._lot_f, p.alpha, p.max_levels
         )
         self._level_memo = _LEVEL_MEMOS.setdefault((p.price_precision, p.amount_precision), {})
+        profile_key = (p.price_precision, p.amount_precision, float(p.d0), p.alpha, p.max_levels)
+        self._tails = _TAILS.setdefault(profile_key, {})
         dt = p.step_s
         self._gbm_drift = -0.5 * p.sigma_per_s**2 * dt  # per step, as ``_step_mid`` adds them
         self._gbm_vol = p.sigma_per_s * math.sqrt(dt)
@@ -312,7 +316,17 @@ class MarketModel:
         return level
 
     def _full_levels(self, first_tick: int, tick_step: int, k: int, stop: int) -> list[BookLevel]:
-        """Return untouched levels ``k..stop-1`` (every one shows at least a lot)."""
+        """Return untouched levels ``k..stop-1`` (every one shows at least a lot), memoised:
+        while the touch stays put, every snapshot asks for the same tail."""
+        key = (first_tick, tick_step, k, stop)
+        tail = self._tails.get(key)
+        if tail is None:
+            if len(self._tails) > _MEMO_MAX // 16:
+                self._tails.clear()
+            tail = self._tails[key] = self._build_levels(first_tick, tick_step, k, stop)
+        return tail
+
+    def _build_levels(self, first_tick: int, tick_step: int, k: int, stop: int) -> list[BookLevel]:
         ticks = range(first_tick, first_tick + (stop - k) * tick_step, tick_step)
         keys = list(zip(ticks, self._lots[k:stop], strict=True))
         found = list(map(self._level_memo.get, keys))
