@@ -138,14 +138,16 @@ class MatchingEngine:
     def _advance(self, mb: MarketBook, now: float) -> None:
         model, matcher = mb.model, self._matcher
         if model is not None:
-            bids, asks = mb.book.bids, mb.book.asks
+            # only explicit orders can be crossed by the moving touch, and none can arrive
+            # while the market advances (fills only take them away)
+            crossable = bool(mb.book.bids or mb.book.asks)
             for event in model.events_until(now):
                 matcher.now = model.t
                 if event is None:
                     mb.tape.record_price(model.t, model.mid_price())
                 else:
                     matcher.take(mb, None, event.side, None, event.amount)
-                if bids or asks:  # only explicit orders can be crossed by the moving touch
+                if crossable:
                     matcher.uncross(mb)
             matcher.now = now
             matcher.uncross(mb)
