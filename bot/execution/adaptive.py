@@ -1,7 +1,8 @@
 """``adaptive``: passive or aggressive, chosen per step from the live book.
 
 Every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) the executor
-reads the book and the recent mids and applies ``planning.adaptive_step``:
+reads the book, adds its mid and the others' best ask to two ``PriceSeries`` (the last
+``MID_WINDOW`` readings) and applies ``planning.adaptive_step``:
 
 * ``final`` (at most two steps left): take the bids for everything left, down to the bound.
 * ``falling`` (the others' best ask fell from its first reading by more than three standard
@@ -10,7 +11,8 @@ reads the book and the recent mids and applies ``planning.adaptive_step``:
   over the next eight steps, and at once what the bids pay above two steps' drift.
 * ``behind`` (sold trails the TWAP pace by more than two steps' worth, less when volatility is
   high compared with the spread): take the bids for the deficit.
-* ``tight`` (spread of one tick and enough bids): take the bids for the deficit.
+* ``tight`` (spread of one tick and enough bids) or ``restless`` (one step's volatility over
+  half the spread): take the bids for the deficit.
 * ``passive`` otherwise: rest a limit one tick inside the best ask (or at it when the spread is
   two ticks or less) for everything left while the book is calm (spread over eight times the
   step volatility), else for what the pace asks three steps ahead. A resting order at the right
