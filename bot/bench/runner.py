@@ -145,11 +145,8 @@ async def run_strategy(
     s: Scenario, amount: Decimal, seed: int, strategy: str, decision: Decision | None = None
 ) -> tuple[RunResult, MatchingEngine]:
     """Run one strategy on the case's market and measure it (``decision`` replaces the
-    baseline's own, for tests)."""
-    clock = VirtualClock()
-    market = market_of(s)
-    engine = MatchingEngine(clock, make_rng(seed, "bench.engine"), fee_rate=ZERO)
-    engine.add_market(market, params_of(s), seed=f"{s.name}/{seed}")
+    baseline's own, or the advisor's when the caller has it already)."""
+    clock, market, engine = _case_market(s, seed)
     engine.deposit(BOT_KEY, market.base, amount)
     exchange = SimExchange(engine, BOT_KEY, clock=clock)
     guards = guards_of(s, market)
@@ -159,7 +156,7 @@ async def run_strategy(
         executors = {**EXECUTORS, StrategyName.TWAP: optimal_factory(s.rho)}
         decision = decision_of(strategy, s)
     elif strategy == "advisor":
-        decision = advisor_decision(s, amount, engine.order_book(market.id, 200))
+        decision = decision or advisor_decision(s, amount, engine.order_book(market.id, 200))
         chosen = str(decision.strategy)
     else:
         decision = decision or decision_of(strategy, s)
@@ -238,38 +235,40 @@ def _dump_value(
     return proceeds
 
 
-async def _run_case(name: str, size: str, amount: Decimal, seed: int) -> CaseResult:
-    s = scenario(name)
-    runs: dict[str, RunResult] = {}
-    for strategy in STRATEGIES:
-        same = _same_run_as(s, amount, seed) if strategy == "advisor" else None
-        if same is not None and same[0] in runs:
-            runs[strategy] = replace(runs[same[0]], strategy=strategy, chosen=same[1])
-        else:
-            runs[strategy] = (await run_strategy(s, amount, seed, strategy))[0]
-    return CaseResult(name, size, seed, tuple(runs[strategy] for strategy in STRATEGIES))
-
-
-def _same_run_as(s: Scenario, amount: Decimal, seed: int) -> tuple[str, str] | None:
-    """Return (baseline, chosen) when the advisor's decision runs exactly like a baseline's:
-    the same executor view (``registry.executor_view``) and no randomness from the
-    execution id, whose name differs. Saves the advisor's run in the adaptive rows."""
-    decision = advisor_decision(s, amount, _opening_book(s, seed))
-    chosen = str(decision.strategy)
-    if chosen in SEEDED_BY_EXECUTION_ID:
-        return None
-    if executor_view(decision) != executor_view(decision_of(chosen, s)):
-        return None
-    return chosen, chosen
-
-
-def _opening_book(s: Scenario, seed: int) -> OrderBook:
-    """Return the book at the start of the case, as ``run_strategy`` shows the advisor."""
+def _case_market(s: Scenario, seed: int) -> tuple[VirtualClock, Market, MatchingEngine]:
+    """Return a fresh clock and engine holding the case's market, at its start."""
     clock = VirtualClock()
     market = market_of(s)
     engine = MatchingEngine(clock, make_rng(seed, "bench.engine"), fee_rate=ZERO)
     engine.add_market(market, params_of(s), seed=f"{s.name}/{seed}")
-    return engine.order_book(market.id, 200)
+    return clock, market, engine
+
+
+async def _run_case(name: str, size: str, amount: Decimal, seed: int) -> CaseResult:
+    s = scenario(name)
+    _, market, opening = _case_market(s, seed)
+    advice = advisor_decision(s, amount, opening.order_book(market.id, 200))
+    runs: dict[str, RunResult] = {}
+    for strategy in STRATEGIES:
+        same = _baseline_like(advice, s) if strategy == "advisor" else None
+        if same is not None and same in runs:
+            runs[strategy] = replace(runs[same], strategy=strategy, chosen=same)
+        else:
+            decision = advice if strategy == "advisor" else None
+            runs[strategy] = (await run_strategy(s, amount, seed, strategy, decision))[0]
+    return CaseResult(name, size, seed, tuple(runs[strategy] for strategy in STRATEGIES))
+
+
+def _baseline_like(advice: Decision, s: Scenario) -> str | None:
+    """Return the baseline whose run the advisor's decision repeats exactly, if one does:
+    the same executor view (``registry.executor_view``) and no randomness from the
+    execution id, whose name differs. Saves the advisor's run in the adaptive rows."""
+    chosen = str(advice.strategy)
+    if chosen in SEEDED_BY_EXECUTION_ID:
+        return None
+    if executor_view(advice) != executor_view(decision_of(chosen, s)):
+        return None
+    return chosen
 
 
 @contextmanager
