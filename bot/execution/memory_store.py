@@ -36,7 +36,6 @@ class MemoryExecutionStore:
         self._filled: dict[str, dict[str, Decimal]] = {}  # execution -> client id -> filled
         self._fills_of: dict[str, list[Fill]] = {}  # execution -> its fills
         self._order_ids: dict[str, list[str]] = {}  # execution -> its orders' client ids
-        self._in_seq: dict[str, bool] = {}  # False once an execution's ids are out of order
 
     async def create_execution(self, execution: Execution) -> None:
         if execution.id in self.executions:
@@ -61,14 +60,9 @@ class MemoryExecutionStore:
     async def insert_order(self, order: OrderRecord) -> None:
         if order.client_id in self.orders:
             raise DuplicateClientId(order.client_id)
-        ids = self._order_ids.setdefault(order.execution_id, [])
-        last = self.orders.get(ids[-1]) if ids else None
-        if last is not None and last.seq > order.seq:  # inserted out of order: sort on read
-            self._in_seq[order.execution_id] = False
         self.orders[order.client_id] = order
-        if order.client_id in ids:  # a row deleted from ``orders`` by hand comes back
-            self._in_seq[order.execution_id] = False
-        else:
+        ids = self._order_ids.setdefault(order.execution_id, [])
+        if order.client_id not in ids:  # a row deleted from ``orders`` by hand may come back
             ids.append(order.client_id)
 
     async def get_order(self, client_id: str) -> OrderRecord | None:
@@ -84,7 +78,7 @@ class MemoryExecutionStore:
     async def orders_for(self, execution_id: str) -> list[OrderRecord]:
         orders = self.orders
         rows = [orders[c] for c in self._order_ids.get(execution_id, ()) if c in orders]
-        return rows if self._in_seq.get(execution_id, True) else sorted(rows, key=_seq)
+        return sorted(rows, key=_seq)
 
     async def non_terminal_orders(self) -> list[OrderRecord]:
         rows = [o for o in self.orders.values() if not o.state.terminal]

@@ -51,10 +51,6 @@ from typing import Literal
 
 from bot.domain.market import Market, OrderBook
 from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
-from bot.execution.midstats import MidStats as MidStats
-from bot.execution.midstats import drift_t_stat as drift_t_stat
-from bot.execution.midstats import mid_stats as mid_stats
-from bot.execution.midstats import realised_volatility_bps as realised_volatility_bps
 
 FINAL_STEPS = 2
 BEHIND_STEPS = Decimal(2)
@@ -291,7 +287,8 @@ def _worth_selling_now(book: OrderBook, inputs: AdaptiveInputs, market: Market) 
 
 
 def _falling(inputs: AdaptiveInputs, spread_bps: Decimal) -> bool:
-    """Return whether the mid fell from arrival by more than noise and half the spread."""
+    """Return whether the price watched fell from its first reading by more than its noise
+    and half the spread, steadily (not in one jump)."""
     if inputs.drift_t > FALL_T or inputs.drop_bps <= spread_bps / 2:
         return False
     if inputs.jump_share > MAX_JUMP_SHARE:  # one jump, not a steady fall

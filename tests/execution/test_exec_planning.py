@@ -19,18 +19,15 @@ from bot.execution.guards import (
     price_bound,
     split_amount,
 )
-from bot.execution.midstats import PriceSeries
+from bot.execution.midstats import PriceSeries, drift_t_stat, mid_stats, realised_volatility_bps
 from bot.execution.planning import (
     AdaptiveInputs,
     adaptive_step,
-    drift_t_stat,
     drop_bps,
     iceberg_next_clip,
     marketable_price,
-    mid_stats,
     others_best_ask,
     passive_price,
-    realised_volatility_bps,
     twap_schedule,
 )
 from tests.execution.exec_helpers import make_book, make_market
