@@ -7,9 +7,8 @@ keeps a lock for every order ever seen, which a daemon running for weeks must no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 
 
 @dataclass(slots=True)
@@ -26,17 +25,43 @@ class KeyedLocks:
         """Return how many keys are held or awaited now."""
         return len(self._entries)
 
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    def hold(self, key: str) -> _Hold:
         """Hold ``key``'s lock for the ``async with`` block."""
-        entry = self._entries.get(key)
+        return _Hold(self._entries, key)
+
+
+class _Hold:
+    """``async with locks.hold(key)``: a class, not a generator context manager (the
+    tracker takes a lock on every order poll)."""
+
+    __slots__ = ("_entries", "_entry", "_key")
+
+    def __init__(self, entries: dict[str, _Entry], key: str) -> None:
+        self._entries = entries
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        entry = self._entries.get(self._key)
         if entry is None:
-            entry = self._entries[key] = _Entry()
+            entry = self._entries[self._key] = _Entry()
         entry.users += 1
+        self._entry = entry
         try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._entries[key]
+            await entry.lock.acquire()
+        except BaseException:
+            self._leave()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._entry.lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        self._entry.users -= 1
+        if self._entry.users == 0:
+            del self._entries[self._key]

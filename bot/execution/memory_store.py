@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from bot.domain.executions import Execution
 from bot.domain.money import ZERO
@@ -78,7 +79,7 @@ class MemoryExecutionStore:
     async def orders_for(self, execution_id: str) -> list[OrderRecord]:
         orders = self.orders
         rows = [orders[c] for c in self._order_ids.get(execution_id, ()) if c in orders]
-        return sorted(rows, key=_seq)
+        return sorted(rows, key=_SEQ)
 
     async def non_terminal_orders(self) -> list[OrderRecord]:
         rows = [o for o in self.orders.values() if not o.state.terminal]
@@ -109,5 +110,4 @@ class MemoryExecutionStore:
         self.events.append(StoredEvent(kind, execution_id, dict(data)))
 
 
-def _seq(order: OrderRecord) -> int:
-    return order.seq
+_SEQ = attrgetter("seq")

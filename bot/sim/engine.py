@@ -81,13 +81,24 @@ class MatchingEngine:
     # setup
 
     def add_market(
-        self, market: Market, params: MarketParams | None = None, *, seed: int | str | None = None
+        self,
+        market: Market,
+        params: MarketParams | None = None,
+        *,
+        seed: int | str | None = None,
+        shared_path: bool = False,
     ) -> None:
-        """Add a market; with ``params`` it gets a living background market seeded by ``seed``."""
+        """Add a market; with ``params`` it gets a living background market seeded by ``seed``
+        (``shared_path``: drawn once per process for every engine with this market, seed and
+        start, see ``exogenous.py``)."""
         now = self.clock.time()
         if seed is None:
             seed = self._rng.getrandbits(64)
-        model = MarketModel(market.id, params, seed, now) if params is not None else None
+        model = (
+            MarketModel(market.id, params, seed, now, shared=shared_path)
+            if params is not None
+            else None
+        )
         mb = MarketBook(market, model, now, keep_minutes=self._keep_minutes)
         self._books[market.id] = mb
         self._baseline[market.id] = params.daily_volume if params is not None else ZERO
@@ -329,10 +340,11 @@ class MatchingEngine:
         opened = self.account(key).open.values()
         return [o.to_order() for o in reversed(opened) if market is None or o.market == market]
 
-    def order_fills(self, key: str, order_id: int) -> list[SimFill]:
+    def order_fills(self, key: str, order_id: int, start: int = 0) -> list[SimFill]:
+        """Return the order's fills, oldest first, from the ``start``-th on."""
         order = self._own(key, order_id)
         self.sync(order.market)
-        return order.fill_records()
+        return order.fill_records(start)
 
     def balances(self, key: str) -> list[Balance]:
         self.sync()

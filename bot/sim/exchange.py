@@ -43,6 +43,9 @@ def to_exchange_error(e: SimError) -> ExchangeError:
     return InvalidOrder(e.code)
 
 
+_FILL_MEMO_ORDERS = 256
+
+
 def _order_id(order_id: str) -> int:
     if not order_id.isdigit():
         raise NotFound(f"record.not_found: {order_id}")
@@ -64,6 +67,9 @@ class SimExchange:
         self.api_key = api_key
         self._clock = clock
         self.faults = faults
+        # an order's fills as converted so far (an order's trades only grow): a poll converts
+        # only the new ones; the most recently filled orders are kept
+        self._fills: dict[int, tuple[Fill, ...]] = {}
         engine.account(api_key)
 
     async def _before(self, *, write: bool = False) -> Fault | None:
@@ -186,10 +192,19 @@ class SimExchange:
 
     async def order_trades(self, order_id: str) -> list[Fill]:
         await self._before()
+        oid = _order_id(order_id)
+        known = self._fills.get(oid, ())
         try:
-            return [f.to_fill() for f in self.engine.order_fills(self.api_key, _order_id(order_id))]
+            new = self.engine.order_fills(self.api_key, oid, start=len(known))
         except SimError as e:
             raise to_exchange_error(e) from e
+        if not new:
+            return list(known)
+        fills = (*known, *(f.to_fill() for f in new))
+        self._fills[oid] = fills
+        if len(self._fills) > _FILL_MEMO_ORDERS:
+            del self._fills[next(iter(self._fills))]
+        return list(fills)
 
     async def cancel_order(self, order_id: str) -> Order:
         await self._before(write=True)

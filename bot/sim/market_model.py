@@ -12,9 +12,10 @@
 * Other traders: market orders as a Poisson process (rate ``taker_rate_per_s``), both sides
   equally likely, sizes Pareto(``taker_size_scale``, ``pareto_alpha``).
 
-The exogenous path (mid, arrival times, sides and sizes) comes from the market's own rng
-streams and is drawn on a grid independent of when or how often ``events_until`` is called,
-so two runs with the same seed see the same market whatever the strategy does. Model state
+The exogenous path (mid, arrival times, sides and sizes, ``exogenous.py``) comes from the
+market's own rng streams and is drawn on a grid independent of when or how often
+``events_until`` is called, so two runs with the same seed see the same market whatever the
+strategy does (``shared``: they replay one drawn path). Model state
 is float (it is a stochastic model, not money); everything leaving it is a Decimal on the
 tick or lot, built from integers.
 """
@@ -32,12 +33,13 @@ from typing import cast
 
 from bot.domain.market import BookLevel
 from bot.domain.orders import Side
-from bot.rand import make_rng
+from bot.sim.exogenous import ExogenousPath, TakerArrival, shared_path
 
 _MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per precision before starting afresh
 # Shared by every model with the same precisions (levels are immutable), so a fresh model,
 # as the benchmark makes one per run, starts warm.
 _LEVEL_MEMOS: dict[tuple[int, int], dict[tuple[int, int], BookLevel]] = {}
+_PRICE_MEMOS: dict[int, dict[int, Decimal]] = {}  # tick → price, per precision, shared the same way
 # untouched tails of snapshots, per depth profile, shared the same way (lists never handed out)
 _TAILS: dict[tuple[object, ...], dict[tuple[int, int, int, int], list[BookLevel]]] = {}
 
@@ -115,12 +117,6 @@ class _Side:
     touch: int = 0  # tick index of the background's best price before consumption
 
 
-@dataclass(slots=True)
-class TakerArrival:
-    side: Side  # the taker's side (buy takes asks)
-    amount: Decimal
-
-
 @dataclass
 class MarketModel:
     """The exogenous market of one symbol, advanced lazily to any time."""
@@ -129,32 +125,35 @@ class MarketModel:
     params: MarketParams
     seed: int | str | None
     start: float
+    shared: bool = False  # replay the process's one path of this market, seed and start
     _bids: _Side = field(default_factory=_Side)
     _asks: _Side = field(default_factory=_Side)
 
     def __post_init__(self) -> None:
         p = self.params
-        self._mid_rng = make_rng(self.seed, f"sim.{self.market}")
-        self._taker_rng = make_rng(self.seed, f"sim.{self.market}.takers")
+        self._path = (
+            shared_path(self.market, p, self.seed, self.start)
+            if self.shared and self.seed is not None
+            else ExogenousPath(self.market, p, self.seed, self.start)
+        )
+        self._private = not (self.shared and self.seed is not None)
+        self._step_i = 0  # the next mid step and taker arrival, as indices into the path
+        self._taker_i = 0
         self._tick = Decimal(1).scaleb(-p.price_precision)
         self._lot = Decimal(1).scaleb(-p.amount_precision)
         self._tick_f = float(self._tick)
         self._lot_f = float(self._lot)
         self._base = float(p.mid0)
         self.t = self.start
-        self._next_step = self.start + p.step_s
-        self._next_taker = self._draw_gap(self.start)
         # ``_positive_from``: levels from here on all show at least a lot when untouched (the
         # snapshot's fast tail)
         self._depth, self._cum, self._lots, self._positive_from = _profile(
             float(p.d0) / self._lot_f, p.alpha, p.max_levels
         )
         self._level_memo = _LEVEL_MEMOS.setdefault((p.price_precision, p.amount_precision), {})
+        self._prices = _PRICE_MEMOS.setdefault(p.price_precision, {})
         profile_key = (p.price_precision, p.amount_precision, float(p.d0), p.alpha, p.max_levels)
         self._tails = _TAILS.setdefault(profile_key, {})
-        dt = p.step_s
-        self._gbm_drift = -0.5 * p.sigma_per_s**2 * dt  # per step, as ``_step_mid`` adds them
-        self._gbm_vol = p.sigma_per_s * math.sqrt(dt)
         self._mid_f = self._base
         self._set_touch()
 
@@ -166,8 +165,14 @@ class MarketModel:
         return self._mid_f
 
     def mid_price(self) -> Decimal:
-        """Return the mid on the tick."""
-        return Decimal(round(self._mid_f / self._tick_f)).scaleb(-self.params.price_precision)
+        """Return the mid on the tick (memoised per tick: recorded at every mid step)."""
+        tick = round(self._mid_f / self._tick_f)
+        price = self._prices.get(tick)
+        if price is None:
+            if len(self._prices) > _MEMO_MAX:
+                self._prices.clear()
+            price = self._prices[tick] = Decimal(tick).scaleb(-self.params.price_precision)
+        return price
 
     def _script(self, rel: float) -> float:
         pts = self.params.script
@@ -178,49 +183,40 @@ class MarketModel:
                 return m0 + (m1 - m0) * (rel - t0) / (t1 - t0) if t1 > t0 else m1
         return pts[-1][1]
 
-    def _draw_gap(self, t: float) -> float:
-        rate = self.params.taker_rate_per_s
-        return t + self._taker_rng.expovariate(rate) if rate > 0 else math.inf
-
-    def _step_mid(self) -> None:
-        p, rng = self.params, self._mid_rng
-        if p.sigma_per_s > 0:
-            z = rng.gauss(0.0, 1.0)
-            self._base *= math.exp(self._gbm_drift + self._gbm_vol * z)
-        if p.jump_rate_per_s > 0 and rng.random() < p.jump_rate_per_s * p.step_s:
-            self._base *= math.exp(rng.gauss(p.jump_mean, p.jump_std))
-
-    def _draw_taker(self) -> TakerArrival:
-        p, rng = self.params, self._taker_rng
-        side = Side.BUY if rng.random() < 0.5 else Side.SELL
-        u = 1.0 - rng.random()
-        size = float(p.taker_size_scale) * min(u ** (-1.0 / p.pareto_alpha), p.taker_size_cap)
-        lots = int(size / self._lot_f)
-        return TakerArrival(side, Decimal(lots).scaleb(-p.amount_precision))
-
     def events_until(self, t_end: float) -> Iterator[TakerArrival | None]:
         """Advance to ``t_end``, yielding at each mid step (None) and each taker arrival."""
         scripted = bool(self.params.script)
+        path = self._path
+        path.ensure(t_end)
+        steps, bases, times, takers = path.step_times, path.bases, path.taker_times, path.takers
+        i, j = self._step_i - path.offset_steps, self._taker_i - path.offset_takers
         while True:
-            t_next = min(self._next_step, self._next_taker)
-            if t_next > t_end:
-                break
-            self._decay_to(t_next)
-            if self._next_step <= self._next_taker:
-                self._step_mid()
-                self._next_step += self.params.step_s
+            t_step, t_taker = steps[i], times[j]
+            if t_step <= t_taker:
+                if t_step > t_end:
+                    break
+                self._decay_to(t_step)
+                self._base = bases[i]
+                i += 1
+                self._step_i += 1
                 self._set_touch()
                 yield None
             else:
-                arrival = self._draw_taker()
-                self._next_taker = self._draw_gap(self._next_taker)
+                if t_taker > t_end:
+                    break
+                self._decay_to(t_taker)
+                arrival = takers[j]
+                j += 1
+                self._taker_i += 1
                 if scripted:  # else the mid (so the touch) moves only on mid steps
                     self._set_touch()
-                if arrival.amount > 0:
+                if arrival is not None:
                     yield arrival
         self._decay_to(t_end)
         if scripted:
             self._set_touch()
+        if self._private:
+            path.forget(self._step_i, self._taker_i)
 
     def _decay_to(self, t: float) -> None:
         if t <= self.t:

@@ -69,6 +69,7 @@ class SimOrder:
         "market",
         "ord_type",
         "origin",
+        "out",
         "price",
         "remaining",
         "side",
@@ -104,6 +105,7 @@ class SimOrder:
         self.fills: tuple[TradeRow, ...] = ()
         self.created_at = at
         self.updated_at = at
+        self.out: tuple[tuple[str, Decimal, float], Order] | None = None  # see ``to_order``
 
     @property
     def trades_count(self) -> int:
@@ -114,9 +116,9 @@ class SimOrder:
         h = hashlib.sha256(f"sim-order-{self.id}".encode()).hexdigest()
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
-    def fill_records(self) -> list[SimFill]:
-        """Return this order's fills, oldest first."""
-        return [self.fill_record(row) for row in self.fills]
+    def fill_records(self, start: int = 0) -> list[SimFill]:
+        """Return this order's fills, oldest first, from the ``start``-th on."""
+        return [self.fill_record(row) for row in self.fills[start:]]
 
     def fill_record(self, row: TradeRow) -> SimFill:
         trade_id, price, amount, taker_sold, at, maker_id, _taker, maker_fee, taker_fee, units = row
@@ -132,6 +134,17 @@ class SimOrder:
         return self.funds / self.executed if self.executed else ZERO
 
     def to_order(self) -> Order:
+        """Return the domain order (the same object while nothing about it changed: it is
+        asked for on every poll)."""
+        key = (self.state, self.executed, self.updated_at)
+        out = self.out
+        if out is not None and out[0] == key:
+            return out[1]
+        order = self._new_order()
+        self.out = (key, order)
+        return order
+
+    def _new_order(self) -> Order:
         return Order(
             id=str(self.id),
             client_id=self.client_id,

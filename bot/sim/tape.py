@@ -89,7 +89,11 @@ class Tape:
 
     def record_price(self, at: float, price: Decimal) -> None:
         """Record a quote (mid) sample: moves the bucket's OHLC, not its volume."""
-        self._bucket(at, price)
+        bucket = self._last_bucket
+        if bucket is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
+            bucket.price(price)  # the same-minute fast path of ``_bucket``
+        else:
+            self._bucket(at, price)
 
     def _bucket(self, at: float, price: Decimal) -> _Bucket:
         minute = int(at // 60)

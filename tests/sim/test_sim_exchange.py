@@ -69,6 +69,27 @@ async def test_fills_and_balances_in_domain_terms(desk: Desk, exchange: SimExcha
     assert balances["usdt"].available == Decimal(100_000) + Decimal(30) * Decimal("0.998")
 
 
+async def test_a_resting_order_read_again_shows_each_new_fill(
+    desk: Desk, exchange: SimExchange
+) -> None:
+    placed = await exchange.place_order(_sell("c-9", "3", "11.00"))
+    seen = []
+    for _ in range(3):
+        desk.limit(BOB, Side.BUY, "1", "11.00")
+        order = await exchange.get_order(placed.id)
+        fills = await exchange.order_trades(placed.id)
+        seen.append((order.filled, order.state, [f.amount for f in fills]))
+    fresh = SimExchange(desk.engine, ALICE, clock=desk.clock)
+
+    assert seen == [
+        (Decimal(1), OrderState.OPEN, [Decimal(1)]),
+        (Decimal(2), OrderState.OPEN, [Decimal(1)] * 2),
+        (Decimal(3), OrderState.FILLED, [Decimal(1)] * 3),
+    ]
+    assert await fresh.order_trades(placed.id) == await exchange.order_trades(placed.id)
+    assert await fresh.get_order(placed.id) == await exchange.get_order(placed.id)
+
+
 async def test_errors_are_mapped_to_the_bot_tree(exchange: SimExchange) -> None:
     with pytest.raises(InsufficientBalance):
         await exchange.place_order(_sell("c-3", "5000", "12.00"))
