@@ -13,9 +13,13 @@ ONE = Decimal(1)
 BPS = Decimal(10_000)
 
 
+_STEPS = {p: Decimal(1).scaleb(-p) for p in range(19)}
+
+
 def step(precision: int) -> Decimal:
     """Return the smallest increment for ``precision`` decimals (2 → 0.01)."""
-    return Decimal(1).scaleb(-precision)
+    found = _STEPS.get(precision)
+    return found if found is not None else Decimal(1).scaleb(-precision)
 
 
 def quantize_down(value: Decimal, precision: int) -> Decimal:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from bot.domain.executions import Execution
 from bot.domain.market import OrderBook
 from bot.domain.money import ZERO, quantize_down
-from bot.domain.orders import OrderType
+from bot.domain.orders import TERMINAL_ORDER_STATES, OrderType
 from bot.execution.guards import guard_price, is_dust, order_amount, split_amount
 from bot.execution.planning import marketable_price
 from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
@@ -39,7 +39,9 @@ async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progr
     filled = await ctx.store.filled_by_order(execution.id)
     polled = False
     for order in orders:
-        if not order.state.terminal or order.filled > filled.get(order.client_id, ZERO):
+        if order.state not in TERMINAL_ORDER_STATES or order.filled > filled.get(
+            order.client_id, ZERO
+        ):
             await ctx.tracker.refresh(order)
             polled = True
     if not polled:  # nothing asked the exchange, so nothing stored changed

@@ -163,7 +163,12 @@ def others_best_ask(book: OrderBook, own: list[tuple[Decimal, Decimal]]) -> Deci
 
 def bid_amount_above(book: OrderBook, bound: Decimal) -> Decimal:
     """Return the base amount resting on bids at or above ``bound``."""
-    return sum((lv.amount for lv in book.bids if lv.price >= bound), ZERO)
+    total = ZERO
+    for lv in book.bids:  # best first: the first below the bound ends it
+        if lv.price < bound:
+            break
+        total += lv.amount
+    return total
 
 
 def passive_price(book: OrderBook, bound: Decimal, market: Market) -> Decimal:

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.domain.executions import Execution
 from bot.domain.market import Market
 from bot.domain.money import ZERO
-from bot.domain.orders import TERMINAL_ORDER_STATES
+from bot.domain.orders import TERMINAL_ORDER_STATES, OrderState
 from bot.exchange.port import Exchange
 from bot.execution.guards import ExecutionGuards
 from bot.execution.store import ExecutionStore, OrderRecord
@@ -57,10 +57,18 @@ class Progress:
     committed: Decimal
     orders: list[OrderRecord]
     open: list[OrderRecord] = field(init=False)  # the orders not yet terminal
+    rejected: int = field(init=False)  # how many the exchange refused
 
     def __post_init__(self) -> None:
-        live = [o for o in self.orders if o.state not in TERMINAL_ORDER_STATES]
+        live, rejected = [], 0
+        for o in self.orders:
+            state = o.state
+            if state not in TERMINAL_ORDER_STATES:
+                live.append(o)
+            elif state is OrderState.REJECTED:
+                rejected += 1
         object.__setattr__(self, "open", live)
+        object.__setattr__(self, "rejected", rejected)
 
     def room(self, execution: Execution) -> Decimal:
         """Return what may still be placed."""

@@ -21,7 +21,6 @@ from decimal import Decimal
 from bot.clock import Clock
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.market import Market
-from bot.domain.orders import OrderState
 from bot.exchange.errors import (
     DefinitiveError,
     ExchangeError,
@@ -185,7 +184,7 @@ class ExecutionRunner:
                 return ExecutionState.FAILED, f"{type(e).__name__}:{e}"
             progress = result.progress or await read_progress(ctx, execution)
             execution = await self._save_progress(execution, progress.sold)
-            if self._rejections(progress) >= self._guards.max_rejects:
+            if progress.rejected >= self._guards.max_rejects:
                 return ExecutionState.FAILED, "rejected_orders"
             if result.wake_at is None:
                 return ExecutionState.COMPLETED, result.note
@@ -195,10 +194,6 @@ class ExecutionRunner:
         if isinstance(e, RateLimited) and e.retry_after_s is not None:
             return max(e.retry_after_s, 0.0)
         return self._guards.poll_interval_s
-
-    @staticmethod
-    def _rejections(progress: Progress) -> int:
-        return sum(1 for o in progress.orders if o.state is OrderState.REJECTED)
 
     async def _save_progress(self, execution: Execution, sold: Decimal | None = None) -> Execution:
         """Store the execution's totals from its fills; ``sold`` (the fills' sum, when the

@@ -14,6 +14,7 @@ memory; a shared one keeps everything (benchmark runs are minutes long).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,26 @@ if TYPE_CHECKING:
 _SHARED_MAX = 8  # paths kept per process (the benchmark needs the current case's)
 _SHARED: dict[tuple[object, ...], ExogenousPath] = {}
 _TRIM_AT = 4_096  # a private path drops its consumed entries past this many
+
+
+def script_factor(points: tuple[tuple[float, float], ...], rel: float) -> float:
+    """Return the scripted multiplier ``rel`` seconds after the start (linear between points)."""
+    if not points or rel <= points[0][0]:
+        return points[0][1] if points else 1.0
+    for (t0, m0), (t1, m1) in itertools.pairwise(points):
+        if rel <= t1:
+            return m0 + (m1 - m0) * (rel - t0) / (t1 - t0) if t1 > t0 else m1
+    return points[-1][1]
+
+
+def touch_ticks(mid: float, half_spread_bps: float, tick: float) -> tuple[int, int]:
+    """Return the background's best bid and ask around ``mid``, as tick indices."""
+    hs = half_spread_bps / 10_000
+    bid = math.floor(mid * (1 - hs) / tick + 1e-9)
+    ask = math.ceil(mid * (1 + hs) / tick - 1e-9)
+    if ask <= bid:
+        ask = bid + 1
+    return max(bid, 0), ask
 
 
 @dataclass(slots=True)
@@ -51,6 +72,8 @@ class ExogenousPath:
         self._mid_rng = make_rng(seed, f"sim.{market}")
         self._taker_rng = make_rng(seed, f"sim.{market}.takers")
         self._lot_f = float(Decimal(1).scaleb(-params.amount_precision))
+        self._tick_f = float(Decimal(1).scaleb(-params.price_precision))
+        self._start = start
         dt = params.step_s
         self._gbm_drift = -0.5 * params.sigma_per_s**2 * dt
         self._gbm_vol = params.sigma_per_s * math.sqrt(dt)
@@ -60,6 +83,8 @@ class ExogenousPath:
         self._next_taker = start + self._taker_rng.expovariate(rate) if rate > 0 else math.inf
         self.step_times: list[float] = []
         self.bases: list[float] = []
+        self.mids: list[float] = []  # the mid at step ``i``: base times the script
+        self.touches: list[tuple[int, int]] = []  # the best bid and ask ticks at step ``i``
         self.taker_times: list[float] = []
         self.takers: list[TakerArrival | None] = []
         self.offset_steps = 0
@@ -74,15 +99,18 @@ class ExogenousPath:
 
     def _draw_steps(self, t_end: float) -> None:
         p, rng = self._p, self._mid_rng
-        times, bases = self.step_times, self.bases
+        times, bases, mids, touches = self.step_times, self.bases, self.mids, self.touches
         base, t = self._base, self._next_step
         while True:
             if p.sigma_per_s > 0:
                 base *= math.exp(self._gbm_drift + self._gbm_vol * rng.gauss(0.0, 1.0))
             if p.jump_rate_per_s > 0 and rng.random() < p.jump_rate_per_s * p.step_s:
                 base *= math.exp(rng.gauss(p.jump_mean, p.jump_std))
+            mid = base * script_factor(p.script, t - self._start)
             times.append(t)
             bases.append(base)
+            mids.append(mid)
+            touches.append(touch_ticks(mid, p.half_spread_bps, self._tick_f))
             t += p.step_s
             if times[-1] > t_end:
                 break
@@ -115,7 +143,7 @@ class ExogenousPath:
         """Drop entries before absolute indices ``steps``/``takers`` (a private path only)."""
         if steps - self.offset_steps >= _TRIM_AT:
             k = steps - self.offset_steps
-            del self.step_times[:k], self.bases[:k]
+            del self.step_times[:k], self.bases[:k], self.mids[:k], self.touches[:k]
             self.offset_steps = steps
         if takers - self.offset_takers >= _TRIM_AT:
             k = takers - self.offset_takers

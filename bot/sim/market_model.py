@@ -22,7 +22,6 @@ tick or lot, built from integers.
 
 from __future__ import annotations
 
-import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from typing import cast
 
 from bot.domain.market import BookLevel
 from bot.domain.orders import Side
-from bot.sim.exogenous import ExogenousPath, TakerArrival, shared_path
+from bot.sim.exogenous import ExogenousPath, TakerArrival, script_factor, shared_path, touch_ticks
 
 _MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per precision before starting afresh
 # Shared by every model with the same precisions (levels are immutable), so a fresh model,
@@ -174,21 +173,13 @@ class MarketModel:
             price = self._prices[tick] = Decimal(tick).scaleb(-self.params.price_precision)
         return price
 
-    def _script(self, rel: float) -> float:
-        pts = self.params.script
-        if not pts or rel <= pts[0][0]:
-            return pts[0][1] if pts else 1.0
-        for (t0, m0), (t1, m1) in itertools.pairwise(pts):
-            if rel <= t1:
-                return m0 + (m1 - m0) * (rel - t0) / (t1 - t0) if t1 > t0 else m1
-        return pts[-1][1]
-
     def events_until(self, t_end: float) -> Iterator[TakerArrival | None]:
         """Advance to ``t_end``, yielding at each mid step (None) and each taker arrival."""
         scripted = bool(self.params.script)
         path = self._path
         path.ensure(t_end)
         steps, bases, times, takers = path.step_times, path.bases, path.taker_times, path.takers
+        mids, touches = path.mids, path.touches
         i, j = self._step_i - path.offset_steps, self._taker_i - path.offset_takers
         while True:
             t_step, t_taker = steps[i], times[j]
@@ -197,9 +188,10 @@ class MarketModel:
                     break
                 self._decay_to(t_step)
                 self._base = bases[i]
+                self._mid_f = mids[i]  # ``_set_touch`` at the step, drawn with the path
+                self._bids.touch, self._asks.touch = touches[i]
                 i += 1
                 self._step_i += 1
-                self._set_touch()
                 yield None
             else:
                 if t_taker > t_end:
@@ -229,14 +221,9 @@ class MarketModel:
         self.t = t
 
     def _set_touch(self) -> None:
-        mid = self._mid_f = self._base * self._script(self.t - self.start)
-        hs = self.params.half_spread_bps / 10_000
-        bid = math.floor(mid * (1 - hs) / self._tick_f + 1e-9)
-        ask = math.ceil(mid * (1 + hs) / self._tick_f - 1e-9)
-        if ask <= bid:
-            ask = bid + 1
-        self._bids.touch = max(bid, 0)
-        self._asks.touch = ask
+        p = self.params
+        mid = self._mid_f = self._base * script_factor(p.script, self.t - self.start)
+        self._bids.touch, self._asks.touch = touch_ticks(mid, p.half_spread_bps, self._tick_f)
 
     # background book
 
