@@ -37,15 +37,17 @@ async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progr
     """Poll every live order (and missing fills of finished ones), then read progress."""
     orders = await ctx.store.orders_for(execution.id)
     filled = await ctx.store.filled_by_order(execution.id)
-    polled = False
+    polled = changed = False
     for order in orders:
         if order.state not in TERMINAL_ORDER_STATES or order.filled > filled.get(
             order.client_id, ZERO
         ):
-            await ctx.tracker.refresh(order)
+            changed |= await ctx.tracker.refresh(order) is not order
             polled = True
     if not polled:  # nothing asked the exchange, so nothing stored changed
         return _progress(orders, filled)
+    if not changed:  # every row is the one read (a store handing out fresh rows never is)
+        return _progress(orders, await ctx.store.filled_by_order(execution.id))
     return await read_progress(ctx, execution)
 
 

@@ -99,7 +99,7 @@ class MemoryExecutionStore:
         return True
 
     async def fills_for(self, execution_id: str) -> list[Fill]:
-        return sorted(self._fills_of.get(execution_id, ()), key=lambda f: (f.at, f.trade_id))
+        return sorted(self._fills_of.get(execution_id, ()), key=_AT_TRADE)
 
     async def filled_by_order(self, execution_id: str) -> dict[str, Decimal]:
         return dict(self._filled.get(execution_id, {}))
@@ -111,3 +111,4 @@ class MemoryExecutionStore:
 
 
 _SEQ = attrgetter("seq")
+_AT_TRADE = attrgetter("at", "trade_id")

@@ -171,9 +171,13 @@ class Matcher:
         model = mb.model
         if model is None:
             return
-        if mb.book.asks:
+        # asked after every market event: first whether the touch reaches the best explicit
+        # price at all (a level is dropped when its last live order goes)
+        best = mb.book.asks.best_price()
+        if best is not None and model.reaches(Side.BUY, best):
             self._uncross_side(mb, model, Side.SELL)
-        if mb.book.bids:
+        best = mb.book.bids.best_price()
+        if best is not None and model.reaches(Side.SELL, best):
             self._uncross_side(mb, model, Side.BUY)
 
     def _uncross_side(self, mb: MarketBook, model: MarketModel, explicit: Side) -> None:
