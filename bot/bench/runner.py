@@ -33,7 +33,7 @@ from bot.bench.scenarios import (
     params_of,
     scenario,
 )
-from bot.clock import VirtualClock
+from bot.clock import SoleTaskClock, VirtualClock
 from bot.domain.balances import BalanceScore, Classification, ScoreMetrics
 from bot.domain.decisions import Decision, Limits, StrategyName
 from bot.domain.executions import Execution, ExecutionState
@@ -236,8 +236,9 @@ def _dump_value(
 
 
 def _case_market(s: Scenario, seed: int) -> tuple[VirtualClock, Market, MatchingEngine]:
-    """Return a fresh clock and engine holding the case's market, at its start."""
-    clock = VirtualClock()
+    """Return a fresh clock and engine holding the case's market, at its start (the run is
+    one chain of awaits, so its sleeps end at once: ``SoleTaskClock``)."""
+    clock = SoleTaskClock()
     market = market_of(s)
     engine = MatchingEngine(clock, make_rng(seed, "bench.engine"), fee_rate=ZERO)
     engine.add_market(market, params_of(s), seed=f"{s.name}/{seed}", shared_path=True)

@@ -1,6 +1,8 @@
 import asyncio
 
-from bot.clock import VirtualClock
+import pytest
+
+from bot.clock import ClockStalled, SoleTaskClock, VirtualClock
 from bot.ids import client_order_id, parse_client_order_id
 from bot.rand import make_rng
 
@@ -35,6 +37,40 @@ async def test_run_jumps_time_until_done() -> None:
 
     assert await clock.run(job()) == 7
     assert clock.time() - t0 == 6000
+
+
+async def test_a_sole_task_clock_moves_time_as_its_one_chain_sleeps() -> None:
+    clock = SoleTaskClock()
+    seen: list[float] = []
+    t0 = clock.time()
+
+    async def write(seconds: float) -> None:  # a task the chain starts and awaits
+        await clock.sleep(seconds)
+        seen.append(clock.time() - t0)
+
+    async def job() -> int:
+        for _ in range(3):
+            await clock.sleep(60)
+            seen.append(clock.time() - t0)
+        await asyncio.shield(asyncio.ensure_future(write(5)))
+        await clock.sleep_until(t0)  # in the past: time never goes back
+        return 7
+
+    assert await clock.run(job()) == 7
+    assert seen == [60, 120, 180, 185]
+    assert clock.time() - t0 == 185
+    assert clock.wakeups == 4
+
+
+async def test_a_sole_task_clock_stops_a_chain_past_its_deadline() -> None:
+    clock = SoleTaskClock()
+
+    async def forever() -> None:
+        while True:
+            await clock.sleep(3600)
+
+    with pytest.raises(ClockStalled):
+        await clock.run(forever(), max_virtual_s=86_400)
 
 
 def test_client_ids_are_deterministic_and_parseable() -> None:
