@@ -9,7 +9,6 @@ horizon the final sweep policy applies, as for ``limit``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from bot.domain.executions import Execution
@@ -55,10 +54,10 @@ class IcebergExecutor:
         target = resting_price(book, decision.limit_offset_bps, ctx.bound, ctx.market)
         if progress.open:
             if not any(self._moved(o, target) for o in progress.open):
-                return replace(wake, progress=progress)
+                return StepResult(wake.wake_at, progress=progress)
             progress = await cancel_open(ctx, execution)
             if progress.open:
-                return replace(wake, progress=progress)
+                return StepResult(wake.wake_at, progress=progress)
         if remaining_is_dust(ctx, execution, progress, reference_price(book, ctx)):
             return DONE
         room = progress.room(execution)

@@ -34,7 +34,8 @@ from bot.domain.market import BookLevel
 from bot.domain.orders import Side
 from bot.sim.exogenous import ExogenousPath, TakerArrival, script_factor, shared_path, touch_ticks
 
-_MEMO_MAX = 4_096  # memoised (tick, lots) → level conversions per precision before starting afresh
+_MEMO_MAX = 16_384  # memoised (tick, lots) → level conversions per precision before starting afresh
+_TAILS_MAX = 2_048  # memoised snapshot tails per depth profile (a few hundred bytes each)
 # Shared by every model with the same precisions (levels are immutable), so a fresh model,
 # as the benchmark makes one per run, starts warm.
 _LEVEL_MEMOS: dict[tuple[int, int], dict[tuple[int, int], BookLevel]] = {}
@@ -304,7 +305,7 @@ class MarketModel:
         key = (first_tick, tick_step, k, stop)
         tail = self._tails.get(key)
         if tail is None:
-            if len(self._tails) > _MEMO_MAX // 16:
+            if len(self._tails) > _TAILS_MAX:
                 self._tails.clear()
             tail = self._tails[key] = self._build_levels(first_tick, tick_step, k, stop)
         return tail

@@ -123,3 +123,13 @@ async def test_store_appends_events(store: ExecutionStore) -> None:
     await store.append_event("reconciled", None, {"adopted": "0"})
 
     assert await _event_kinds(store) == ["execution_started", "reconciled"]
+
+
+def test_an_order_copy_changes_only_what_it_is_given() -> None:
+    order = make_order()
+    copy = order.with_(state=OrderState.FILLED, filled=order.amount, note="done")
+
+    assert copy == replace(order, state=OrderState.FILLED, filled=order.amount, note="done")
+    assert order.state is not OrderState.FILLED  # the original is untouched
+    with pytest.raises(TypeError):
+        order.with_(colour="red")
