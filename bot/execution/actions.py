@@ -16,7 +16,7 @@ from bot.domain.orders import TERMINAL_ORDER_STATES, OrderType
 from bot.execution.guards import guard_price, is_dust, order_amount, split_amount
 from bot.execution.planning import marketable_price
 from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
-from bot.execution.store import OrderRecord, committed_amount
+from bot.execution.store import OrderRecord
 
 
 async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
@@ -26,11 +26,7 @@ async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress
 
 
 def _progress(orders: list[OrderRecord], filled: dict[str, Decimal]) -> Progress:
-    return Progress(
-        sold=sum(filled.values(), ZERO),
-        committed=committed_amount(orders, filled),
-        orders=orders,
-    )
+    return Progress.of(orders, filled)
 
 
 async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progress:

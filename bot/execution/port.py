@@ -9,8 +9,8 @@ executor and stepping it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -19,10 +19,9 @@ from bot.clock import Clock
 from bot.domain.executions import Execution
 from bot.domain.market import Market
 from bot.domain.money import ZERO
-from bot.domain.orders import TERMINAL_ORDER_STATES, OrderState
 from bot.exchange.port import Exchange
 from bot.execution.guards import ExecutionGuards
-from bot.execution.store import ExecutionStore, OrderRecord
+from bot.execution.store import ExecutionStore, OrderRecord, order_summary
 from bot.execution.tracker import OrderTracker
 
 
@@ -56,19 +55,14 @@ class Progress:
     sold: Decimal
     committed: Decimal
     orders: list[OrderRecord]
-    open: list[OrderRecord] = field(init=False)  # the orders not yet terminal
-    rejected: int = field(init=False)  # how many the exchange refused
+    open: list[OrderRecord]  # the orders not yet terminal
+    rejected: int  # how many the exchange refused
 
-    def __post_init__(self) -> None:
-        live, rejected = [], 0
-        for o in self.orders:
-            state = o.state
-            if state not in TERMINAL_ORDER_STATES:
-                live.append(o)
-            elif state is OrderState.REJECTED:
-                rejected += 1
-        object.__setattr__(self, "open", live)
-        object.__setattr__(self, "rejected", rejected)
+    @staticmethod
+    def of(orders: list[OrderRecord], filled: Mapping[str, Decimal]) -> Progress:
+        """Return the progress of ``orders`` with the recorded fills ``filled`` (by client id)."""
+        committed, live, rejected = order_summary(orders, filled)
+        return Progress(sum(filled.values(), ZERO), committed, orders, live, rejected)
 
     def room(self, execution: Execution) -> Decimal:
         """Return what may still be placed."""

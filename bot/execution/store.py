@@ -111,15 +111,29 @@ def fill_totals(fills: list[Fill]) -> FillTotals:
 
 def committed_amount(orders: list[OrderRecord], filled_by_order: Mapping[str, Decimal]) -> Decimal:
     """Return what ``orders`` may sell at most: open/unknown in full, the rest as filled."""
+    return order_summary(orders, filled_by_order)[0]
+
+
+def order_summary(
+    orders: list[OrderRecord], filled_by_order: Mapping[str, Decimal]
+) -> tuple[Decimal, list[OrderRecord], int]:
+    """Return ``committed_amount``, the orders not yet terminal and how many were rejected,
+    in one pass (every executor step reads them)."""
     total = ZERO
+    live: list[OrderRecord] = []
+    rejected = 0
     get = filled_by_order.get
     for order in orders:
-        if order.state in TERMINAL_ORDER_STATES:  # the hot path: no property call
+        state = order.state
+        if state in TERMINAL_ORDER_STATES:  # the hot path: no property call
             filled = get(order.client_id, ZERO)
             total += order.filled if order.filled >= filled else filled
+            if state is OrderState.REJECTED:
+                rejected += 1
         else:
             total += order.amount
-    return total
+            live.append(order)
+    return total, live, rejected
 
 
 class ExecutionStore(Protocol):
