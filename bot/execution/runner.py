@@ -19,6 +19,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from bot.clock import Clock
+from bot.domain.copying import copy_with
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.market import Market
 from bot.exchange.errors import (
@@ -202,7 +203,7 @@ class ExecutionRunner:
         if sold is not None and sold == current.sold:
             return current
         totals = await execution_totals(self._store, execution.id)
-        updated = replace(current, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
+        updated = copy_with(current, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
         if updated != current:
             await self._store.update_execution(updated)
         return updated

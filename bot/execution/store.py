@@ -14,12 +14,12 @@ so partial fills, cancels racing fills, unknown outcomes and restarts can never 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
 from typing import Protocol
 
+from bot.domain.copying import copy_with
 from bot.domain.executions import EXECUTION_TRANSITIONS, Execution, ExecutionState
 from bot.domain.money import ZERO
 from bot.domain.orders import (
@@ -73,22 +73,7 @@ class OrderRecord:
     note: str = ""
 
     def with_(self, **changes: object) -> OrderRecord:
-        """Return a copy with ``changes`` (a field-by-field copy: ``dataclasses.replace``
-        costs twice as much, and the tracker calls this on every order update)."""
-        new = object.__new__(OrderRecord)
-        put = object.__setattr__
-        for name, value in zip(_ORDER_FIELDS, _order_values(self), strict=True):
-            put(new, name, value)
-        for name, value in changes.items():
-            if name not in _ORDER_FIELD_SET:
-                raise TypeError(f"OrderRecord has no field {name!r}")
-            put(new, name, value)
-        return new
-
-
-_ORDER_FIELDS = tuple(f.name for f in fields(OrderRecord))
-_ORDER_FIELD_SET = frozenset(_ORDER_FIELDS)
-_order_values = attrgetter(*_ORDER_FIELDS)
+        return copy_with(self, **changes)
 
 
 @dataclass(frozen=True, slots=True)

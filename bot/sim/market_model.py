@@ -281,8 +281,13 @@ class MarketModel:
                 break
             visible = cum[k] - consumed
             lots = int(sizes[k] if sizes[k] < visible else visible)
-            if lots > 0:
-                out.append(self._new_level(touch + sign * k * step, lots))
+            if lots > 0:  # a whole level is memoised, a partly consumed one built
+                tick = touch + sign * k * step
+                out.append(
+                    self._level(tick, lots)
+                    if lots == self._lots[k]
+                    else self._new_level(tick, lots)
+                )
             k += 1
         return out
 
