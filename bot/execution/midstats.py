@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -80,10 +81,11 @@ def mid_stats(
 def _stats(pairs: list[tuple[Decimal, float, Decimal]], step_s: float) -> MidStats:
     if len(pairs) < 2:
         return MidStats()
-    _, sd_root = _mean_sd([scaled for _, _, scaled in pairs])  # bps per √s
-    move = sum((c for c, _, _ in pairs), ZERO)
-    elapsed = Decimal(repr(sum(dt for _, dt, _ in pairs)))
-    step = Decimal(repr(step_s))
+    changes, intervals, scaled = zip(*pairs, strict=True)
+    _, sd_root = _mean_sd(scaled)  # bps per √s
+    move = sum(changes, ZERO)
+    elapsed = Decimal(repr(sum(intervals)))
+    step, step_root = _step_of(step_s)
     drift = move / elapsed * step
     if sd_root == 0:
         t = ZERO if move == 0 else DRIFT_T_CAP.copy_sign(move)
@@ -91,20 +93,35 @@ def _stats(pairs: list[tuple[Decimal, float, Decimal]], step_s: float) -> MidSta
         t = max(-DRIFT_T_CAP, min(DRIFT_T_CAP, move / (sd_root * elapsed.sqrt())))
     share = ZERO
     if move < 0:  # against the share an even fall would have, 1/n (at least 1/3)
-        largest = -min(c for c, _, _ in pairs) / -move
+        largest = -min(changes) / -move
         share = min(Decimal(1), largest * min(len(pairs), 3) / 3)
     return MidStats(
-        volatility_bps=sd_root * step.sqrt(), drift_bps=drift, drift_t=t, jump_share=share
+        volatility_bps=sd_root * step_root, drift_bps=drift, drift_t=t, jump_share=share
     )
 
 
-def _mean_sd(changes: list[Decimal]) -> tuple[Decimal, Decimal]:
+def _mean_sd(changes: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     mean = sum(changes, ZERO) / len(changes)
-    var = sum(((c - mean) ** 2 for c in changes), ZERO) / (len(changes) - 1)
-    return mean, var.sqrt()
+    var = ZERO
+    for c in changes:  # d·d is d**2 correctly rounded, as the power is, and cheaper
+        d = c - mean
+        var += d * d
+    return mean, (var / (len(changes) - 1)).sqrt()
 
 
 _ROOTS: dict[float, Decimal] = {}
+_STEPS: dict[float, tuple[Decimal, Decimal]] = {}
+
+
+def _step_of(step_s: float) -> tuple[Decimal, Decimal]:
+    """Return the step and its square root as Decimals, memoised (one per executor)."""
+    found = _STEPS.get(step_s)
+    if found is None:
+        if len(_STEPS) > 1024:
+            _STEPS.clear()
+        step = Decimal(repr(step_s))
+        found = _STEPS[step_s] = (step, step.sqrt())
+    return found
 
 
 def _root(dt: float) -> Decimal:
