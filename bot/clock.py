@@ -123,12 +123,6 @@ class VirtualClock:
         """Return once no other task can make progress without time moving."""
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)
-        if self._real_idle_s <= 0 and ready is not None:  # the in-memory fast path
-            for _ in range(1_000_000):
-                await asyncio.sleep(0)
-                if not ready:
-                    return
-            raise ClockStalled("event loop never became idle")
         quiet = 0
         for _ in range(1_000_000):
             await asyncio.sleep(0)
@@ -170,19 +164,18 @@ class VirtualClock:
         """Drive ``aw`` to completion, jumping time whenever everything waits on the clock."""
         task = asyncio.ensure_future(aw)
         deadline = self._now + max_virtual_s
-        heap = self._heap
         while not task.done():
             await self.settle()
             if task.done():
                 break
-            self._drop_cancelled()
-            if not heap:
+            nxt = self.next_wake()
+            if nxt is None:
                 await asyncio.sleep(0.001)  # waiting on real I/O only
                 continue
-            if heap[0][0] > deadline:
+            if nxt > deadline:
                 task.cancel()
                 raise ClockStalled(f"still running after {max_virtual_s} virtual seconds")
-            self._wake_due(heap[0][0])
+            self._wake_due(nxt)
         return task.result()
 
 

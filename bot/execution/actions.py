@@ -22,11 +22,7 @@ from bot.execution.store import OrderRecord
 async def read_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
     """Return sold and committed amounts from the store, without touching the exchange."""
     orders = await ctx.store.orders_for(execution.id)
-    return _progress(orders, await ctx.store.filled_by_order(execution.id))
-
-
-def _progress(orders: list[OrderRecord], filled: dict[str, Decimal]) -> Progress:
-    return Progress.of(orders, filled)
+    return Progress.of(orders, await ctx.store.filled_by_order(execution.id))
 
 
 async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progress:
@@ -41,9 +37,9 @@ async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progr
             changed |= await ctx.tracker.refresh(order) is not order
             polled = True
     if not polled:  # nothing asked the exchange, so nothing stored changed
-        return _progress(orders, filled)
+        return Progress.of(orders, filled)
     if not changed:  # every row is the one read (a store handing out fresh rows never is)
-        return _progress(orders, await ctx.store.filled_by_order(execution.id))
+        return Progress.of(orders, await ctx.store.filled_by_order(execution.id))
     return await read_progress(ctx, execution)
 
 

@@ -89,7 +89,7 @@ def fill_totals(fills: list[Fill]) -> FillTotals:
     sold = proceeds = fees = ZERO
     for f in fills:  # one pass: recomputed after every new fill
         sold += f.amount
-        proceeds += f.price * f.amount
+        proceeds += f.total
         fees += f.fee
     return FillTotals(sold=sold, proceeds=proceeds, fees=fees, count=len(fills))
 

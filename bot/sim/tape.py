@@ -74,28 +74,21 @@ class Tape:
         """Record a trade; ``total`` is its quote amount when the caller has it already."""
         self.trades.append(trade)
         price, amount, at = trade[1], trade[2], trade[4]  # see ``TradeRow``
-        bucket = self._last_bucket
-        if bucket is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
-            if price > bucket.high:  # the same-minute fast path of ``_bucket``
-                bucket.high = price
-            elif price < bucket.low:
-                bucket.low = price
-            bucket.close = price
-        else:
-            bucket = self._bucket(at, price)
+        bucket = self._bucket(at, price)
         bucket.volume += amount
         bucket.quote_volume += amount * price if total is None else total
         self.last = price
 
     def record_price(self, at: float, price: Decimal) -> None:
         """Record a quote (mid) sample: moves the bucket's OHLC, not its volume."""
-        bucket = self._last_bucket
-        if bucket is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
-            bucket.price(price)  # the same-minute fast path of ``_bucket``
-        else:
-            self._bucket(at, price)
+        self._bucket(at, price)
 
     def _bucket(self, at: float, price: Decimal) -> _Bucket:
+        """Return the bucket of ``at``'s minute with ``price`` applied to its OHLC."""
+        last = self._last_bucket
+        if last is not None and self._last_minute_end - 60.0 <= at < self._last_minute_end:
+            last.price(price)  # the same minute as the last sample: every sample but a few
+            return last
         minute = int(at // 60)
         if minute == self._last_minute and self._last_bucket is not None:
             self._last_bucket.price(price)
