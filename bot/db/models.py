@@ -71,6 +71,8 @@ class ExecutionRow(Base):
     market: Mapped[str] = mapped_column(String(64), index=True)
     currency: Mapped[str] = mapped_column(String(32))
     allocated: Mapped[Decimal]
+    # quote value of ``allocated`` at allocation time: what the daily cap counts
+    allocated_value: Mapped[Decimal | None]
     strategy: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -149,3 +151,29 @@ class ControlRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class LeaseRow(Base):
+    """A named lease (``leader``): who holds it, until when; ``epoch`` grows on every takeover."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class DaemonRow(Base):
+    """One daemon process's heartbeat: its role (leader or standby) and where it runs."""
+
+    __tablename__ = "daemons"
+
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)
