@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     )
     seed: int | None = _env("SELLBOT_SEED", "1234", default=None)
     sim_seed: int = _env("SELLBOT_SIM_SEED", "42", default=42)
+    max_mid_deviation_bps: Decimal = _env(
+        "SELLBOT_MAX_MID_DEVIATION_BPS", "500", default=Decimal(500), gt=0, le=10_000
+    )
+    lease_ttl_s: float = _env("SELLBOT_LEASE_TTL_S", "15", default=15.0, ge=2, le=600)
+    vanished_recheck_s: float = _env(
+        "SELLBOT_VANISHED_RECHECK_S", "86400", default=86_400.0, ge=0, le=30 * 86_400
+    )
+    resume_max_attempts: int = _env("SELLBOT_RESUME_MAX_ATTEMPTS", "8", default=8, ge=1, le=100)
+    readyz_cache_s: float = _env("SELLBOT_READYZ_CACHE_S", "5", default=5.0, ge=0, le=300)
     weight_value: Decimal = _env("SELLBOT_WEIGHT_VALUE", "0.4", default=Decimal("0.4"), ge=0)
     weight_liquidity: Decimal = _env(
         "SELLBOT_WEIGHT_LIQUIDITY", "0.3", default=Decimal("0.3"), ge=0
