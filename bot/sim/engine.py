@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from bot.clock import Clock
 from bot.domain.balances import Balance
 from bot.domain.market import BookLevel, Candle, Market, MarketState, OrderBook, Ticker
-from bot.domain.money import ZERO
+from bot.domain.money import MONEY_CONTEXT, ZERO
 from bot.domain.orders import Order, OrderType, Side
 from bot.sim.accounts import Account
 from bot.sim.market_model import MarketModel, MarketParams
@@ -40,6 +40,7 @@ _ENABLED = MarketState.ENABLED
 _LIMIT = OrderType.LIMIT
 _MARKET = OrderType.MARKET
 _SELL = Side.SELL
+_REM = MONEY_CONTEXT.remainder
 
 
 class MatchingEngine:
@@ -230,9 +231,9 @@ class MatchingEngine:
                 raise SimError(422, MARKET_ORDER_PRICE)
         elif price is None or not price.is_finite() or price <= ZERO:
             raise SimError(422, NON_POSITIVE_PRICE)
-        try:  # ``%`` refuses (InvalidOperation) a quotient of more digits than the precision
-            on_step = not amount % mb.lot and (price is None or not price % mb.tick)
-        except InvalidOperation:
+        try:  # the quotient has integer + precision digits: the wide money context holds them
+            on_step = not _REM(amount, mb.lot) and (price is None or not _REM(price, mb.tick))
+        except InvalidOperation:  # past even that context: not a value Peatio stores either
             on_step = False
         ok = on_step and amount >= market.min_amount
         if price is not None:

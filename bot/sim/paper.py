@@ -16,7 +16,7 @@ from itertools import count
 from bot.clock import Clock
 from bot.domain.balances import Balance
 from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
-from bot.domain.money import ZERO
+from bot.domain.money import MONEY_CONTEXT, ZERO
 from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType, Side
 from bot.exchange.errors import InsufficientBalance, InvalidOrder, NotFound
 from bot.exchange.port import Exchange
@@ -176,12 +176,12 @@ class PaperExchange:
             raise InvalidOrder("paper trading sells only")
         if request.amount <= 0 or request.amount < market.min_amount:
             raise InvalidOrder("market.order.invalid_volume_or_price")
-        if request.amount != request.amount.quantize(market.lot):
+        if request.amount != request.amount.quantize(market.lot, context=MONEY_CONTEXT):
             raise InvalidOrder("market.order.invalid_volume_or_price")
         if request.type is OrderType.LIMIT and (
             request.price is None
             or request.price <= 0
-            or request.price != request.price.quantize(market.tick)
+            or request.price != request.price.quantize(market.tick, context=MONEY_CONTEXT)
         ):
             raise InvalidOrder("market.order.invalid_volume_or_price")
 
