@@ -1,8 +1,9 @@
 """Structured logging: structlog for our events, stdlib loggers routed through the same pipeline.
 
 The redaction processor is the last line of defence: it masks every registered secret
-wherever it appears (any value, nested or inside a longer string), and the value of any
-key that looks like a credential (``X-Auth-*``, ``api_key``, ``secret``, ``authorization``).
+wherever it appears (any value, nested or inside a longer string), the value of any
+key that looks like a credential (``X-Auth-*``, ``api_key``, ``secret``, ``authorization``),
+and the password of any URL in the text (``user:pw@``, ``?password=``: ``mask_url``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from typing import Any, TextIO
 
 import structlog
 
+from bot.db.urls import mask_url
+
 MASK = "********"
 _SENSITIVE_KEY = re.compile(r"(x-auth-|api[_-]?key|secret|authorization|password|apikey)", re.I)
 _AUTH_HEADER = re.compile(
     r"(X-Auth-(?:Apikey|Nonce|Signature)['\"]?\s*[:=]\s*['\"]?)([^'\",\s}]+)", re.I
 )
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.I)
 
 
 class Redactor:
@@ -36,6 +40,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        text = _URL.sub(lambda m: mask_url(m.group(0)), text)
         return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
 
     def clean(self, value: Any, key: str = "") -> Any:

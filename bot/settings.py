@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.db.urls import mask_url, url_passwords
 from bot.domain.decisions import Limits, StrategyName
 
 
@@ -224,12 +225,16 @@ SECRET_FIELDS = ("safetrade_api_key", "safetrade_api_secret", "cerebras_api_key"
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Return the secret strings configured, for the log redactor."""
+    """Return the secret strings configured (keys, URL passwords), for the log redactor."""
     values = []
     for name in SECRET_FIELDS:
         secret = getattr(settings, name)
         if isinstance(secret, SecretStr) and secret.get_secret_value():
             values.append(secret.get_secret_value())
+    for name in Settings.model_fields:
+        url = getattr(settings, name)
+        if name.endswith("_url") and isinstance(url, str):
+            values += url_passwords(url)
     return values
 
 
@@ -249,17 +254,9 @@ def effective_settings(settings: Settings) -> list[tuple[str, str]]:
         elif isinstance(value, dict):
             shown = ",".join(f"{k}:{v}" for k, v in sorted(value.items()))
         elif "url" in name:
-            shown = _mask_url(str(value))
+            shown = mask_url(str(value))
         else:
             shown = str(value)
         rows.append((env, shown))
     return rows
 
-
-def _mask_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:********@{host}" if ":" in creds else url
