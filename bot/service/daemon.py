@@ -1,9 +1,18 @@
-"""The daemon: recover, schedule, serve health/metrics, drain gracefully on SIGTERM/SIGINT."""
+"""The daemon: lead (or stand by), recover, schedule, serve health/metrics, drain on SIGTERM.
+
+Only the holder of the leader lease trades (``bot.service.leadership``). A daemon started
+while another leads is a hot standby: healthy, not ready, waiting for the lease. A leader
+that loses its lease is fenced at the port at once, stops its executors (their open orders
+are left for the next leader to reconcile) and exits with ``EXIT_LEASE_LOST``: its
+in-memory state belongs to a term that ended, and a restarted process (the container's
+restart policy) comes back as a clean standby.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,22 +22,40 @@ from bot.logs import get_logger
 from bot.service.cycle import run_prioritisation_cycle
 from bot.service.gate import GatedExchange
 from bot.service.jobs import schedule_jobs
+from bot.service.leadership import Leadership, new_instance_id
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
 from bot.service.tracking import recover, track_once
 
 log = get_logger("sellbot.daemon")
 
+EXIT_LEASE_LOST = 3  # the lease lapsed or was taken over: this process stopped trading
+EXIT_NOT_LEADER = 4  # ``--once`` while another daemon leads: nothing was done
+
 
 class Daemon:
-    """Start order: recover unfinished work → schedule jobs → wait for a stop signal → drain."""
+    """Start order: take the lease (standing by until then) → recover unfinished work →
+    schedule jobs → wait for a stop signal or the lease's loss → drain."""
 
-    def __init__(self, app: App, gate: GatedExchange, *, once: bool = False) -> None:
+    def __init__(
+        self,
+        app: App,
+        gate: GatedExchange,
+        *,
+        once: bool = False,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.app = app
         self.gate = gate
         self.once = once
+        self.leadership = leadership or Leadership(
+            app.sessions, app.clock, instance_id=new_instance_id(), ttl_s=app.settings.lease_ttl_s
+        )
+        gate.fence = self.leadership.held  # no order unless the lease is held
+        self.lease_lost: str | None = None
         self.stop_event = asyncio.Event()
         self.scheduler: AsyncIOScheduler | None = None
         self.ops: OpsServer | None = None
+        self._keeper: asyncio.Task[None] | None = None
 
     def request_stop(self, reason: str = "signal") -> None:
         if not self.stop_event.is_set():
@@ -44,12 +71,7 @@ class Daemon:
         port = self.app.settings.http_port
         if port == 0 and not self.once:
             return
-        checks = ReadinessChecks(
-            database=self._db_ok,
-            exchange=self._exchange_ok,
-            scheduler=lambda: self.once or bool(self.scheduler and self.scheduler.running),
-        )
-        self.ops = OpsServer(create_ops_app(self.app.metrics, checks), port=port)
+        self.ops = OpsServer(create_ops_app(self.app.metrics, self._readiness()), port=port)
         try:
             await self.ops.start()
         except OSError as e:
@@ -57,6 +79,14 @@ class Daemon:
             self.ops = None
             return
         log.info("ops_http_listening", port=self.ops.port)
+
+    def _readiness(self) -> ReadinessChecks:
+        return ReadinessChecks(
+            database=self._db_ok,
+            exchange=self._exchange_ok,
+            scheduler=lambda: self.once or bool(self.scheduler and self.scheduler.running),
+            role=self.leadership.role,
+        )
 
     async def _db_ok(self) -> bool:
         await self.app.controls.is_paused()
@@ -67,18 +97,41 @@ class Daemon:
         return True
 
     async def run(self) -> int:
-        """Run until stopped (or, with ``once``, until one cycle's sales end); return 0."""
+        """Run until stopped (or, with ``once``, until one cycle's sales end).
+
+        Return 0, ``EXIT_LEASE_LOST`` if the lease was lost, ``EXIT_NOT_LEADER`` if
+        ``once`` found another daemon leading.
+        """
         self._install_signals()
         await self._start_ops()
         try:
+            if not await self._take_lease():
+                return EXIT_NOT_LEADER if self.once else 0
+            self._keeper = asyncio.create_task(self._keep_lease(), name="lease-keeper")
             await recover(self.app, self.gate)
-            if self.once:
-                await self._run_once()
-            else:
-                await self._run_forever()
+            if not self.stop_event.is_set():
+                await (self._run_once() if self.once else self._run_forever())
         finally:
             await self._shutdown()
-        return 0
+        return EXIT_LEASE_LOST if self.lease_lost else 0
+
+    async def _take_lease(self) -> bool:
+        """Take the lease before anything else: standing by for it, or once for ``once``."""
+        leadership = self.leadership
+        if not self.once:
+            log.info("standby_waiting_for_lease", instance_id=leadership.instance_id)
+            return await leadership.wait_until_leader(self.stop_event)
+        if await leadership.try_acquire():
+            return True
+        current = await leadership.repo.current()
+        holder = f"{current.holder} (epoch {current.epoch})" if current else "another daemon"
+        sys.stderr.write(f"sellbot: not running --once: {holder} holds the leader lease\n")
+        return False
+
+    async def _keep_lease(self) -> None:
+        """Renew the lease; on losing it, stop at once (the gate already refuses orders)."""
+        self.lease_lost = await self.leadership.keep()
+        self.request_stop("lease_lost")
 
     async def _run_once(self) -> None:
         """Finish what a previous run left (resumed by ``recover``), then one cycle's sales.
@@ -135,12 +188,24 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         interrupted = await self.app.supervisor.stop(settings.shutdown_timeout_s)
         if interrupted:
+            left = self.lease_lost or not settings.cancel_on_shutdown
             log.info(
                 "executions_interrupted",
                 executions=sorted(interrupted),
-                open_orders="cancelled" if settings.cancel_on_shutdown else "left",
+                open_orders="left" if left else "cancelled",
             )
+        await self._stop_leading()
         if self.ops is not None:
             await self.ops.stop()
         await self.app.close()
-        log.info("daemon_stopped")
+        log.info("daemon_stopped", lease_lost=self.lease_lost)
+
+    async def _stop_leading(self) -> None:
+        """Stop renewing; hand the lease over at once if it is still ours (a clean stop)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        try:
+            await self.leadership.release()
+        except Exception as e:  # the lease then simply expires
+            log.warning("lease_release_failed", error=type(e).__name__)
