@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from bot.domain.executions import Execution
 from bot.execution.limiter import ConcurrencyLimiter
-from bot.logs import get_logger
+from bot.logs import REDACTOR, get_logger
 
 log = get_logger("sellbot.supervisor")
 
@@ -39,6 +39,11 @@ class ExecutionSupervisor:
         # id -> monotonic time of the crash: executions that raised (e.g. a database write
         # failed) and are still unfinished in the store; the tracking job resumes them.
         self.crashed: dict[str, float] = {}
+        # id -> crashes so far and the last one's reason ("Type: message"), kept until the
+        # execution finishes: the tracking job backs off on them and gives up after a bound.
+        # In memory only: a restart starts counting again.
+        self.crash_counts: dict[str, int] = {}
+        self.crash_reasons: dict[str, str] = {}
 
     @property
     def active_ids(self) -> set[str]:
@@ -79,13 +84,22 @@ class ExecutionSupervisor:
                 finished = await self._run(execution)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # one failed sale must not stop the others
+            except Exception as e:  # one failed sale must not stop the others
                 log.exception("execution_crashed", execution_id=execution.id)
                 self.crashed[execution.id] = self._now()
+                self.crash_counts[execution.id] = self.crash_counts.get(execution.id, 0) + 1
+                self.crash_reasons[execution.id] = crash_reason(e)
                 return None
+            self.forget_crashes(execution.id)
             if self._on_finish is not None:
                 self._on_finish(finished)
             return finished
+
+    def forget_crashes(self, execution_id: str) -> None:
+        """Drop what is known of the execution's crashes (it finished, or was given up)."""
+        self.crashed.pop(execution_id, None)
+        self.crash_counts.pop(execution_id, None)
+        self.crash_reasons.pop(execution_id, None)
 
     async def wait_all(self) -> None:
         """Wait for every execution started so far (and those they make room for)."""
@@ -101,3 +115,12 @@ class ExecutionSupervisor:
         if pending:
             await asyncio.wait(pending.values(), timeout=timeout_s)
         return set(pending)
+
+
+REASON_MAX_CHARS = 200
+
+
+def crash_reason(e: BaseException) -> str:
+    """Return ``Type: message`` for a crash, secrets masked and cut to a note's length."""
+    text = REDACTOR.clean_text(f"{type(e).__name__}: {e}")
+    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"

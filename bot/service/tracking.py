@@ -7,15 +7,19 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from bot.clock import Clock
 from bot.db.models import ExecutionRow, OrderRow
-from bot.domain.executions import ExecutionState
+from bot.domain.executions import Execution, ExecutionState
 from bot.execution.reconcile import reconcile, resolve_stray_orders
+from bot.execution.store import ExecutionStore
 from bot.logs import get_logger
 from bot.service.gate import GatedExchange
+from bot.service.supervisor import ExecutionSupervisor
 
 log = get_logger("sellbot.tracking")
 
-RESUME_AFTER_S = 5.0  # wait this long after a crash before resuming (e.g. a DB outage)
+RESUME_AFTER_S = 5.0  # wait this long after a first crash before resuming (e.g. a DB outage)
+RESUME_MAX_DELAY_S = 600.0  # the backoff between resumes grows no longer than this
 
 
 async def recover(app: App, gate: GatedExchange) -> None:
@@ -54,22 +58,61 @@ async def track_once(app: App, gate: GatedExchange) -> None:
 
 
 async def resume_crashed(app: App) -> None:
-    """Resubmit executions that crashed mid-run and are still unfinished in the store.
+    """Resubmit executions that crashed mid-run, backing off; give up after a bound."""
+    await resume_with_backoff(
+        app.supervisor, app.store, app.clock, max_attempts=app.settings.resume_max_attempts
+    )
+
+
+def resume_delay_s(crashes: int) -> float:
+    """Return how long to wait after the ``crashes``-th crash: 5 s, 10 s, 20 s … 10 min."""
+    return min(RESUME_AFTER_S * 2.0 ** max(crashes - 1, 0), RESUME_MAX_DELAY_S)
+
+
+async def resume_with_backoff(
+    supervisor: ExecutionSupervisor, store: ExecutionStore, clock: Clock, *, max_attempts: int
+) -> None:
+    """Resubmit crashed executions still unfinished in the store, or end them ``failed``.
 
     A crash is usually a database write that failed (the store was locked or down): the
     execution's orders are tracked by client id, so resuming it reconciles what was sent
-    and sells the rest, without waiting for a restart. Each is retried at most once per
-    ``RESUME_AFTER_S``; one that cannot even be read stays in the list for the next pass.
+    and sells the rest, without waiting for a restart. The n-th crash is resumed after
+    ``resume_delay_s(n)``; after ``max_attempts`` resumes crashed too, the execution ends
+    ``failed`` with the last crash's reason (its open orders are then cancelled by the
+    stray-order sweep). Counts live in memory: a restart starts over. One that cannot
+    even be read stays in the list for the next pass.
     """
-    now = app.clock.monotonic()
-    for execution_id, crashed_at in list(app.supervisor.crashed.items()):
-        if now - crashed_at < RESUME_AFTER_S:
+    now = clock.monotonic()
+    for execution_id, crashed_at in list(supervisor.crashed.items()):
+        crashes = supervisor.crash_counts.get(execution_id, 1)
+        if crashes <= max_attempts and now - crashed_at < resume_delay_s(crashes):
             continue
-        execution = await app.store.get_execution(execution_id)
+        execution = await store.get_execution(execution_id)
         if execution.state.terminal:
-            app.supervisor.crashed.pop(execution_id, None)
-        elif app.supervisor.submit(execution, priority=execution.priority):
-            log.info("execution_resumed", execution_id=execution_id, after="crash")
+            supervisor.forget_crashes(execution_id)
+        elif crashes > max_attempts:
+            await _give_up(supervisor, store, clock, execution, crashes)
+        elif supervisor.submit(execution, priority=execution.priority):
+            log.info("execution_resumed", execution_id=execution_id, after="crash", crashes=crashes)
+
+
+async def _give_up(
+    supervisor: ExecutionSupervisor,
+    store: ExecutionStore,
+    clock: Clock,
+    execution: Execution,
+    crashes: int,
+) -> None:
+    reason = supervisor.crash_reasons.get(execution.id, "unknown")
+    note = f"crashed {crashes} times: {reason}"
+    await store.update_execution(
+        replace(execution, state=ExecutionState.FAILED, finished_at=clock.now(), note=note)
+    )
+    await store.append_event(
+        "execution_failed", execution.id, {"note": note, "crashes": str(crashes)}
+    )
+    supervisor.forget_crashes(execution.id)
+    log.error("execution_given_up", execution_id=execution.id, crashes=crashes, reason=reason)
 
 
 async def _cancel_requests(app: App) -> None:
