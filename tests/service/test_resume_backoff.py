@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from structlog.testing import capture_logs
 
 from bot.clock import VirtualClock
@@ -32,7 +34,7 @@ async def test_a_sale_that_always_crashes_backs_off_then_fails_with_its_reason()
             await supervisor.wait_all()
             await clock.advance(1.0)
 
-    gaps = [b - a for a, b in zip(runs, runs[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
     assert gaps == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 600.0]  # capped at 10 min
     failed = await store.get_execution("bo1")
     assert failed.state is ExecutionState.FAILED
@@ -41,7 +43,8 @@ async def test_a_sale_that_always_crashes_backs_off_then_fails_with_its_reason()
     events = [e for e in store.events if e.kind == "execution_failed"]
     assert [e.data for e in events] == [{"note": failed.note, "crashes": "9"}]
     assert [e["event"] for e in logs].count("execution_given_up") == 1
-    assert supervisor.crashed == {} and supervisor.crash_counts == {}
+    assert supervisor.crashed == {}
+    assert supervisor.crash_counts == {}
 
 
 async def test_a_sale_that_recovers_is_forgotten() -> None:
@@ -64,6 +67,7 @@ async def test_a_sale_that_recovers_is_forgotten() -> None:
         await supervisor.wait_all()
         await clock.advance(1.0)
 
-    assert [b - a for a, b in zip(runs, runs[1:], strict=False)] == [5.0, 10.0]
-    assert supervisor.crash_counts == {} and supervisor.crash_reasons == {}
+    assert [b - a for a, b in itertools.pairwise(runs)] == [5.0, 10.0]
+    assert supervisor.crash_counts == {}
+    assert supervisor.crash_reasons == {}
     assert (await store.get_execution("bo2")).state is ExecutionState.RUNNING
