@@ -34,7 +34,7 @@ class _Conn:
         self.ws = ws
         self.key = key
         self.streams: set[str] = set()
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue()  # str: sent raw
         self.sequence: dict[str, int] = {}
         self.sent: dict[str, tuple[Levels, Levels]] = {}
 
@@ -58,6 +58,7 @@ class WebSocketHub:
         self.interval_s = interval_s
         self._conns: set[_Conn] = set()
         self._publisher: asyncio.Task[None] | None = None
+        self.hold_books = False  # fault hook: no book snapshot goes out while set
         engine.listeners.append(self._on_event)
 
     def routes(self) -> list[web.RouteDef]:
@@ -103,7 +104,7 @@ class WebSocketHub:
             if conn.ws.closed:
                 return
             try:
-                await conn.ws.send_str(json.dumps(message))
+                await conn.ws.send_str(message if isinstance(message, str) else json.dumps(message))
             except ConnectionResetError:  # the client vanished (e.g. SIGKILLed) mid-stream
                 return
 
@@ -136,7 +137,24 @@ class WebSocketHub:
         known = {m.id for m in self.engine.markets()}
         return market in known and kind in ("trades", "ob-snap", "ob-inc", "depth")
 
+    def inject_raw(self, frame: str) -> int:
+        """Fault hook: queue ``frame`` as it is to every connection; return how many got it."""
+        for conn in self._conns:
+            conn.queue.put_nowait(frame)
+        return len(self._conns)
+
+    def release_books(self) -> None:
+        """End ``hold_books``: send the snapshots held back to every book subscriber."""
+        self.hold_books = False
+        for conn in list(self._conns):
+            for stream in sorted(conn.streams):
+                market, _, kind = stream.rpartition(".")
+                if kind in ("ob-snap", "ob-inc") and market not in conn.sent:
+                    self._snapshot(conn, market)
+
     def _snapshot(self, conn: _Conn, market: str) -> None:
+        if self.hold_books:
+            return
         try:
             book = self.engine.order_book(market, _DEPTH)
         except SimError:

@@ -3,7 +3,9 @@
 Order books arrive as ``{market}.ob-snap`` then ``{market}.ob-inc`` messages whose
 ``sequence`` grows by one; a gap means we missed something, so the book is dropped and the
 market resubscribed for a fresh snapshot. A dropped connection is re-opened after a capped,
-fully jittered back-off and every stream is subscribed again. Everything is optional: the
+fully jittered back-off and every stream is subscribed again. A message that does not parse
+(levels are validated as REST levels are) ends the connection the same way: the books are
+dropped, so ``book()`` answers None until a fresh snapshot. Everything is optional: the
 executors poll over REST and use ``book()`` only when it is in sync.
 """
 
@@ -26,7 +28,7 @@ from bot.domain.orders import Fill, Order
 from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade import endpoints
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
-from bot.exchange.safetrade.wire import parse_fills, parse_order
+from bot.exchange.safetrade.wire import parse_book_levels, parse_fills, parse_order
 from bot.logs import get_logger
 
 log = get_logger("sellbot.stream")
@@ -34,6 +36,21 @@ log = get_logger("sellbot.stream")
 
 class SequenceGap(Exception):
     """An increment did not follow the last sequence number."""
+
+
+class BadMessage(Exception):
+    """A message could not be applied: the connection is dropped and opened again."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """The public stream as ``/readyz`` and the metrics see it."""
+
+    connected: bool
+    down_for_s: float | None  # None while connected
+    last_message_age_s: float | None  # None before the first message
+    reconnects: int
+    bad_messages: int
 
 
 @dataclass
@@ -46,20 +63,21 @@ class LocalBook:
     sequence: int | None = None
 
     def snapshot(self, payload: dict[str, Any]) -> None:
-        self.bids = _levels(payload.get("bids", []))
-        self.asks = _levels(payload.get("asks", []))
-        self.sequence = _sequence(payload)
+        """Replace the book. Raises: MalformedResponse, ValueError (nothing is changed then)."""
+        bids, asks = _sides(payload)
+        seq = _sequence(payload)
+        self.bids = {p: a for p, a in bids if a != 0}
+        self.asks = {p: a for p, a in asks if a != 0}
+        self.sequence = seq
 
     def increment(self, payload: dict[str, Any]) -> None:
-        """Apply an increment. Raises: SequenceGap."""
+        """Apply an increment. Raises: SequenceGap, MalformedResponse, ValueError."""
         seq = _sequence(payload)
         if self.sequence is None or seq != self.sequence + 1:
             raise SequenceGap(f"{self.market}: expected {self.sequence} + 1, got {seq}")
-        for side, changes in (
-            (self.bids, payload.get("bids", [])),
-            (self.asks, payload.get("asks", [])),
-        ):
-            for price, amount in _pairs(changes):
+        bids, asks = _sides(payload)
+        for side, changes in ((self.bids, bids), (self.asks, asks)):
+            for price, amount in changes:
                 if amount == 0:
                     side.pop(price, None)
                 else:
@@ -80,22 +98,18 @@ class LocalBook:
 def _sequence(payload: dict[str, Any]) -> int:
     for name in endpoints.WS_SEQUENCE_FIELDS:
         if name in payload:
-            return int(payload[name])
+            value = payload[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError("sequence is not a non-negative integer")
+            return value
     raise ValueError("no sequence number")
 
 
-def _pairs(levels: list[Any]) -> list[tuple[Decimal, Decimal]]:
-    out = []
-    for level in levels:
-        if isinstance(level, dict):
-            out.append((Decimal(str(level["price"])), Decimal(str(level["remaining_volume"]))))
-        else:
-            out.append((Decimal(str(level[0])), Decimal(str(level[1]))))
-    return out
+Levels = list[tuple[Decimal, Decimal]]
 
 
-def _levels(levels: list[Any]) -> dict[Decimal, Decimal]:
-    return {p: a for p, a in _pairs(levels) if a != 0}
+def _sides(payload: dict[str, Any]) -> tuple[Levels, Levels]:
+    return parse_book_levels(payload.get("bids", [])), parse_book_levels(payload.get("asks", []))
 
 
 OrderListener = Callable[[Order], None]
@@ -131,7 +145,12 @@ class SafeTradeStream:
         self.fill_listeners: list[FillListener] = []
         self.connects = 0
         self.gaps = 0
+        self.snapshots = 0
+        self.bad_messages = 0
         self.connected: dict[str, bool] = {"public": False, "private": False}
+        self._public_connects = 0
+        self._down_since: float | None = clock.monotonic()
+        self._last_message_at: float | None = None
 
     def book(self, market: str, depth: int = 50) -> OrderBook | None:
         """Return the streamed book if it is in sync, else None (poll REST instead)."""
@@ -139,6 +158,18 @@ class SafeTradeStream:
         if local is None or local.sequence is None or not self.connected["public"]:
             return None
         return local.to_order_book(depth)
+
+    def health(self) -> StreamHealth:
+        """Return the public stream's state: up or down since when, messages, reconnects."""
+        now = self._clock.monotonic()
+        last = self._last_message_at
+        return StreamHealth(
+            connected=self.connected["public"],
+            down_for_s=None if self._down_since is None else now - self._down_since,
+            last_message_age_s=None if last is None else now - last,
+            reconnects=max(0, self._public_connects - 1),
+            bad_messages=self.bad_messages,
+        )
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -167,35 +198,76 @@ class SafeTradeStream:
     async def _run(self, *, private: bool) -> None:
         name = "private" if private else "public"
         failures = 0
+        base, cap = self._backoff
         while True:
+            opened, healthy = self._clock.monotonic(), False
             try:
-                await self._connection(private)
-                failures = 0
+                healthy = await self._connection(private) > 0
             except asyncio.CancelledError:
                 raise
-            except (aiohttp.ClientError, OSError, ExchangeError, ValueError) as e:
+            except (BadMessage, aiohttp.ClientError, OSError, ExchangeError, ValueError) as e:
                 log.warning("stream_disconnected", stream=name, error=type(e).__name__)
-            self.connected[name] = False
-            base, cap = self._backoff
+                healthy = isinstance(e, BadMessage) and self._clock.monotonic() - opened >= cap
+            self._disconnected(private)
+            failures = 0 if healthy else failures + 1  # bad frames in a row back off further
             delay = self._rng.uniform(0, min(cap, base * 2**failures))
-            failures += 1
             await self._clock.sleep(delay)
 
-    async def _connection(self, private: bool) -> None:
+    def _disconnected(self, private: bool) -> None:
+        if private:
+            self.connected["private"] = False
+            return
+        self.connected["public"] = False
+        self.books.clear()  # stale from here on: a fresh snapshot follows the next subscription
+        if self._down_since is None:
+            self._down_since = self._clock.monotonic()
+
+    async def _connection(self, private: bool) -> int:
+        """Subscribe and apply messages until the socket ends; return how many were applied.
+
+        Raises:
+            BadMessage: a message did not parse or could not be applied.
+        """
         assert self._session is not None  # noqa: S101 - start() opened it
         headers = {}
         if private and self._key and self._secret:
             headers = auth_headers(self._key, self._secret, self._nonces.next())
         url = endpoints.ws_url(self._base_url, private)
+        handled = 0
         async with self._session.ws_connect(url, headers=headers, heartbeat=30) as ws:
-            self.connects += 1
-            self.connected["private" if private else "public"] = True
+            self._connected(private)
             await ws.send_str(json.dumps(self._subscribe(self._streams(private))))
             async for msg in ws:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     break
-                for resubscribe in self.handle(json.loads(msg.data, parse_float=Decimal)):
+                for resubscribe in self._apply(msg.data, private):
                     await ws.send_str(json.dumps(resubscribe))
+                handled += 1
+        return handled
+
+    def _connected(self, private: bool) -> None:
+        self.connects += 1
+        if private:
+            self.connected["private"] = True
+            return
+        self._public_connects += 1
+        self.books.clear()
+        self.connected["public"] = True
+        self._down_since = None
+
+    def _apply(self, data: str, private: bool) -> list[dict[str, Any]]:
+        """Parse and apply one frame. Raises: BadMessage (anything wrong with it)."""
+        if not private:
+            self._last_message_at = self._clock.monotonic()
+        try:
+            message = json.loads(data, parse_float=Decimal)
+            if not isinstance(message, dict):
+                raise ValueError("message is not an object")
+            return self.handle(message)
+        except Exception as e:  # a bad frame must not kill the stream task: reconnect instead
+            self.bad_messages += 1
+            log.warning("stream_bad_message", error=type(e).__name__, detail=str(e)[:200])
+            raise BadMessage(type(e).__name__) from e
 
     @staticmethod
     def _subscribe(streams: list[str], event: str = endpoints.WS_SUBSCRIBE) -> dict[str, Any]:
@@ -208,6 +280,7 @@ class SafeTradeStream:
             market, _, kind = stream.rpartition(".")
             if kind == "ob-snap":
                 self.books.setdefault(market, LocalBook(market)).snapshot(payload)
+                self.snapshots += 1
             elif kind == "ob-inc":
                 replies += self._increment(market, payload)
             elif stream == endpoints.STREAM_ORDER:

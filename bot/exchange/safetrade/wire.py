@@ -370,6 +370,7 @@ _ORDERS = TypeAdapter(list[OrderWire])
 _FILLS = TypeAdapter(list[FillWire])
 _PUBLIC_TRADES = TypeAdapter(list[PublicTradeWire])
 _CANDLES = TypeAdapter(list[CandleWire])
+_LEVELS = TypeAdapter(list[BookLevelWire])
 _TIME = TypeAdapter(WireTime)
 
 
@@ -393,6 +394,21 @@ def parse_tickers(raw: Any, now: datetime) -> dict[str, Ticker]:
 
 def parse_order_book(raw: Any, market: str, depth: int | None = None) -> OrderBook:
     return _parse(_BOOK, raw, "order book", lambda b: b.to_domain(market, depth))
+
+
+def parse_book_levels(raw: Any) -> list[tuple[Decimal, Decimal]]:
+    """Validate one side of a streamed book as REST levels are; a zero amount removes a level.
+
+    Raises:
+        MalformedResponse: not a list of levels, or a price that is not finite and positive.
+    """
+    return _parse(_LEVELS, raw, "book levels", _priced_levels)
+
+
+def _priced_levels(levels: list[BookLevelWire]) -> list[tuple[Decimal, Decimal]]:
+    if any(lv.price <= 0 for lv in levels):
+        raise ValueError("book price not positive")
+    return [(lv.price, lv.amount) for lv in levels]
 
 
 def parse_balances(raw: Any) -> list[Balance]:
