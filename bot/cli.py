@@ -56,7 +56,23 @@ def _parser() -> argparse.ArgumentParser:
     orders.add_argument("--json", action="store_true")
     cancel = sub.add_parser("cancel", help="cancel an execution and its open orders")
     cancel.add_argument("execution_id")
-    sub.add_parser("pause", help="stop placing new orders (persisted kill switch)")
+    pause = sub.add_parser(
+        "pause",
+        help="stop placing new orders (persisted kill switch)",
+        description=(
+            "Stop placing new orders: sets the kill switch in the daemon's database. Without "
+            "--cancel-open, resting orders stay on the book until their executor ends or is "
+            "cancelled."
+        ),
+    )
+    pause.add_argument(
+        "--cancel-open",
+        action="store_true",
+        help=(
+            "also cancel, through the exchange, every order the database lists as open "
+            "(the daemon sees the cancels on its next poll)"
+        ),
+    )
     sub.add_parser("resume", help="allow new orders again")
 
     bench = sub.add_parser("bench", help="execution-quality benchmark")

@@ -14,9 +14,10 @@ Handler = Callable[[Settings], Coroutine[Any, Any, int]]
 
 async def db_upgrade(settings: Settings) -> int:
     from bot.db.migrate import upgrade
+    from bot.db.urls import mask_url
 
     await upgrade(settings.database_url)
-    print("database is at the latest revision")
+    print(f"database {mask_url(settings.database_url)} is at the latest revision")
     return 0
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import ExecutionRow, OrderRow
+from bot.db.models import DaemonRow, ExecutionRow, LeaseRow, OrderRow
 
 _TERMINAL_EXECUTIONS = ("completed", "partial", "cancelled", "failed")
 _OPEN_ORDERS = ("pending", "unknown", "open")
@@ -33,7 +34,7 @@ class Table:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
 
 
-def _d(value: Decimal | None, places: int = 8) -> str:
+def human_money(value: Decimal | None, places: int = 8) -> str:
     """Render money for people: at most ``places`` decimals, no exponent, no trailing zeros."""
     if value is None:
         return "-"
@@ -56,15 +57,15 @@ def _shortfall(row: ExecutionRow) -> Decimal | None:
 
 def _execution_row(row: ExecutionRow) -> tuple[str, ...]:
     avg = row.proceeds / row.sold if row.sold else None
-    progress = f"{_d(row.sold)}/{_d(row.allocated)}"
+    progress = f"{human_money(row.sold)}/{human_money(row.allocated)}"
     return (
         row.id,
         row.market,
         row.strategy,
         row.state,
         progress,
-        _d(avg),
-        _d(row.proceeds),
+        human_money(avg),
+        human_money(row.proceeds),
         _bps(_shortfall(row)),
     )
 
@@ -78,9 +79,9 @@ def _order_row(row: OrderRow) -> tuple[str, ...]:
         row.client_id,
         row.market,
         row.type,
-        _d(row.price),
-        _d(row.amount),
-        _d(row.filled),
+        human_money(row.price),
+        human_money(row.amount),
+        human_money(row.filled),
         row.state,
         row.exchange_id or "-",
     )
@@ -132,3 +133,134 @@ async def orders_of(sessions: async_sessionmaker[AsyncSession], execution_id: st
 async def execution_exists(sessions: async_sessionmaker[AsyncSession], execution_id: str) -> Any:
     async with sessions() as session:
         return await session.get(ExecutionRow, execution_id)
+
+
+async def open_orders(sessions: async_sessionmaker[AsyncSession]) -> list[OrderRow]:
+    """Return every order the database lists as open (pending, unknown or open)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OrderRow).where(OrderRow.state.in_(_OPEN_ORDERS)).order_by(OrderRow.id)
+        )
+        return list(rows.scalars())
+
+
+def human_age(seconds: float) -> str:
+    """Render a duration for people: 42s, 17m, 5h, 3d."""
+    s = max(0, round(seconds))
+    for unit, size, below in (("s", 1, 90), ("m", 60, 90 * 60), ("h", 3600, 48 * 3600)):
+        if s < below:
+            return f"{s // size}{unit}"
+    return f"{s // 86_400}d"
+
+
+def _seconds_since(now: datetime, at: datetime) -> float:
+    return (now - (at if at.tzinfo else at.replace(tzinfo=UTC))).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """One daemon's last heartbeat, ``age_s`` seconds old."""
+
+    instance_id: str
+    role: str
+    host: str
+    pid: int
+    age_s: float
+
+    def describe(self) -> str:
+        where = f"{self.instance_id}, {self.role}, {self.host} pid {self.pid}"
+        return f"{human_age(self.age_s)} ago ({where})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "instance_id": self.instance_id,
+            "role": self.role,
+            "host": self.host,
+            "pid": self.pid,
+            "heartbeat_age_s": round(self.age_s, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    """The holder of the ``leader`` lease; ``expires_in_s`` <= 0 means nobody leads."""
+
+    holder: str
+    epoch: int
+    renewed_age_s: float
+    expires_in_s: float
+    heartbeat: Heartbeat | None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_in_s <= 0
+
+    def describe(self) -> str:
+        if self.expired:
+            return f"none (the lease of {self.holder} expired {human_age(-self.expires_in_s)} ago)"
+        beat = (
+            f"heartbeat {human_age(self.heartbeat.age_s)} ago" if self.heartbeat else "no heartbeat"
+        )
+        return (
+            f"{self.holder} (epoch {self.epoch}), lease renewed {human_age(self.renewed_age_s)} "
+            f"ago, expires in {human_age(self.expires_in_s)}; {beat}"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "holder": self.holder,
+            "epoch": self.epoch,
+            "expired": self.expired,
+            "renewed_age_s": round(self.renewed_age_s, 1),
+            "expires_in_s": round(self.expires_in_s, 1),
+            "heartbeat_age_s": round(self.heartbeat.age_s, 1) if self.heartbeat else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """Which daemons write to this database: the leader lease and every heartbeat."""
+
+    leader: Leader | None
+    daemons: list[Heartbeat]  # newest first
+
+    @property
+    def newest(self) -> Heartbeat | None:
+        return self.daemons[0] if self.daemons else None
+
+    def standbys(self, recent_s: float) -> list[Heartbeat]:
+        return [d for d in self.daemons if d.role == "standby" and d.age_s <= recent_s]
+
+
+STANDBY_COLUMNS = ("instance_id", "host", "pid", "heartbeat")
+
+
+def standby_table(presence: Presence, recent_s: float) -> Table:
+    rows: list[tuple[str, ...]] = [
+        (d.instance_id, d.host, str(d.pid), f"{human_age(d.age_s)} ago")
+        for d in presence.standbys(recent_s)
+    ]
+    return Table(STANDBY_COLUMNS, rows)
+
+
+async def presence(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Presence:
+    """Read the leader lease and the daemon heartbeats as of ``now``."""
+    async with sessions() as session:
+        lease = await session.get(LeaseRow, "leader")
+        rows = (
+            await session.execute(select(DaemonRow).order_by(DaemonRow.heartbeat_at.desc()))
+        ).scalars()
+        beats = [
+            Heartbeat(r.instance_id, r.role, r.host, r.pid, _seconds_since(now, r.heartbeat_at))
+            for r in rows
+        ]
+    leader = None
+    if lease is not None:
+        leader = Leader(
+            holder=lease.holder,
+            epoch=lease.epoch,
+            renewed_age_s=_seconds_since(now, lease.renewed_at),
+            expires_in_s=-_seconds_since(now, lease.expires_at),
+            heartbeat=next((b for b in beats if b.instance_id == lease.holder), None),
+        )
+    return Presence(leader, beats)
