@@ -6,10 +6,13 @@ Local states (what our database says about one order)::
        │  │       └────► cancelled
        │  └────────────► filled | cancelled | rejected
        └──► unknown ──► open | filled | cancelled | rejected | vanished
+    vanished ──► open | filled | cancelled    (adopted: the exchange listed it later)
 
 ``pending`` is written before the order is sent. ``unknown`` means the POST's outcome is not
 known (timeout, lost response); it is resolved by lookup, never by re-sending. ``vanished``
-means reconciliation proved the exchange never accepted it.
+means no lookup found it past the grace (by client id, nor by market, side, amount, price
+and time). It is not final: an order the exchange lists later (within the re-check window)
+is adopted, ``vanished → open | filled | cancelled``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ TRANSITIONS: frozenset[tuple[OrderState, OrderState]] = frozenset(
         (_P, _O), (_P, _F), (_P, _C), (_P, _R), (_P, _U), (_P, _V),
         (_U, _O), (_U, _F), (_U, _C), (_U, _R), (_U, _V),
         (_O, _O), (_O, _F), (_O, _C), (_O, _U),
+        (_V, _O), (_V, _F), (_V, _C),  # adopted: the exchange showed the order later
     }
 )  # fmt: skip
 

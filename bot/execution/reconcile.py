@@ -9,9 +9,11 @@ For every order the database holds as pending, unknown or open:
 Then, per market with unfinished executions, the exchange's recent orders are read: an order
 with one of our client ids (``sb-{execution}-{seq}``) that the database does not know is
 adopted (a row is inserted from the exchange's answer and its trades recorded); an order
-without a client id is matched to a still-unresolved row by market, side, amount, price and a
-time window. Finished orders whose recorded fills trail what the exchange reported get their
-trades fetched. ``unfinished_executions`` then lists what the runner should resume.
+without a client id is matched to a still-unresolved row by market, side, amount, price and
+a time window (``order_match``: an exchange order goes to one row only, the closest in time;
+the tracker does the same before it marks a row vanished). Finished orders whose recorded
+fills trail what the exchange reported get their trades fetched. ``unfinished_executions``
+then lists what the runner should resume.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.domain.executions import Execution
 from bot.domain.orders import Order, OrderState, Side
 from bot.exchange.errors import ExchangeError
 from bot.exchange.port import Exchange
+from bot.execution.order_match import closest, held_exchange_ids
 from bot.execution.store import DuplicateClientId, ExecutionStore, OrderRecord, UnknownRecord
 from bot.execution.tracker import OrderTracker
 from bot.ids import parse_client_order_id
@@ -32,7 +35,6 @@ from bot.logs import get_logger
 log = get_logger("sellbot.reconcile")
 
 ADOPT_WINDOW_S = 86_400.0
-MATCH_WINDOW_S = 300.0
 
 
 @dataclass
@@ -201,12 +203,15 @@ async def _adopt_by_client_id(
 async def _match_without_client_id(
     store: ExecutionStore, tracker: OrderTracker, order: Order, report: ReconcileReport
 ) -> None:
-    for record in await store.non_terminal_orders():
-        if record.exchange_id is not None or record.market != order.market:
-            continue
-        same = record.amount == order.amount and record.price == order.price
-        near = abs((order.created_at - record.created_at).total_seconds()) <= MATCH_WINDOW_S
-        if same and near and record.side is order.side:
-            await tracker.apply_to(record, order)
-            report.matched += 1
-            return
+    rows = await store.non_terminal_orders()
+    held = tracker.taken | await held_exchange_ids(store, {r.execution_id for r in rows})
+    if order.id in held:
+        return  # a row already has it: never give one exchange order to two rows
+    unresolved = [r for r in rows if r.exchange_id is None]
+    fitting = [r for r in unresolved if closest(r, [order], held) is not None]
+    if not fitting:
+        return
+    record = min(fitting, key=lambda r: abs((order.created_at - r.created_at).total_seconds()))
+    tracker.take(order.id)
+    await tracker.apply_to(record, order)
+    report.matched += 1

@@ -3,13 +3,17 @@
 Every order is written ``pending`` (with its client id) before it is sent, then updated from
 the exchange's answer, from polling (the order and its trades) and from the private stream.
 A send whose outcome is unknown is resolved by ``find_order(market, client_id)``; it is never
-re-sent. Fills are recorded by trade id, so seeing one twice changes nothing.
+re-sent. Past the unknown grace, before a row is marked vanished, the market's recent orders
+are searched by shape (``order_match``): an exchange that does not echo client ids, after a
+restart, has no other way to show the order. Fills are recorded by trade id, so seeing one
+twice changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from decimal import Decimal
 
 from bot.clock import Clock
@@ -26,6 +30,7 @@ from bot.exchange.errors import (
 )
 from bot.exchange.port import Exchange
 from bot.execution.keyed_locks import KeyedLocks
+from bot.execution.order_match import MATCH_WINDOW_S, closest, held_exchange_ids, recent_orders
 from bot.execution.store import ExecutionStore, OrderRecord
 from bot.ids import client_order_id
 from bot.logs import get_logger
@@ -33,6 +38,7 @@ from bot.logs import get_logger
 log = get_logger("sellbot.tracker")
 
 CANCEL_CONFIRM_POLLS = 5
+TAKEN_KEPT = 4096  # exchange ids matched by shape in this process, newest kept
 
 
 def _merged_state(current: OrderState, reported: OrderState) -> OrderState:
@@ -65,6 +71,19 @@ class OrderTracker:
         self._unknown_grace_s = unknown_grace_s
         self._poll_interval_s = poll_interval_s
         self._locks = KeyedLocks()
+        self._taken: dict[str, None] = {}  # exchange ids matched by shape (an ordered set)
+        self.vanished_checked_at: float | None = None  # monotonic time of the last re-check
+
+    @property
+    def taken(self) -> set[str]:
+        """Return the exchange ids this process gave to a row by shape."""
+        return set(self._taken)
+
+    def take(self, order_id: str) -> None:
+        """Remember that ``order_id`` belongs to a row: no other row may be matched to it."""
+        self._taken[order_id] = None
+        if len(self._taken) > TAKEN_KEPT:
+            del self._taken[next(iter(self._taken))]
 
     @property
     def held_locks(self) -> int:
@@ -173,9 +192,12 @@ class OrderTracker:
             return await self._apply_locked(record, answer)
 
     async def resolve_unknown(self, record: OrderRecord) -> OrderRecord:
-        """Look the order up by client id: found → apply; missing past the grace → vanished."""
+        """Look the order up by client id: found → apply; missing past the grace → look for
+        it by shape; still missing → vanished."""
         try:
             found = await self._exchange.find_order(record.market, record.client_id)
+            if found is None and self._past_grace(record):
+                found = await self._match_by_shape(record)
         except (TransientError, MalformedResponse):
             return record
         async with self._locks.hold(record.client_id):
@@ -184,14 +206,48 @@ class OrderTracker:
                 return await self._apply_locked(current, found)
             if current.state.terminal:
                 return current
-            age = (self._clock.now() - current.created_at).total_seconds()
-            if age >= self._unknown_grace_s:
+            if self._past_grace(current):
                 current = await self._set(current, state=OrderState.VANISHED, note="not_found")
                 await self._event("order_vanished", current)
                 return current
             if current.state is not OrderState.UNKNOWN:
                 current = await self._set(current, state=OrderState.UNKNOWN)
             return current
+
+    def _past_grace(self, record: OrderRecord) -> bool:
+        return (self._clock.now() - record.created_at).total_seconds() >= self._unknown_grace_s
+
+    async def _match_by_shape(self, record: OrderRecord) -> Order | None:
+        since = record.created_at - timedelta(seconds=MATCH_WINDOW_S)
+        listed = await recent_orders(self._exchange, record.market, since)
+        taken = self.taken | await held_exchange_ids(self._store, [record.execution_id])
+        found = closest(record, listed, taken)
+        if found is not None:
+            self.take(found.id)
+            log.warning("order_matched_by_shape", client_id=record.client_id, order_id=found.id)
+        return found
+
+    async def adopt_vanished(self, record: OrderRecord, answer: Order) -> OrderRecord:
+        """Give a vanished row the exchange order found later: its real state and fills."""
+        self.take(answer.id)
+        async with self._locks.hold(record.client_id):
+            current = await self._store.get_order(record.client_id) or record
+            if current.state is not OrderState.VANISHED:
+                return current
+            state = _merged_state(OrderState.OPEN, answer.state)
+            current = await self._store.update_order(
+                current.with_(
+                    state=state,
+                    filled=answer.filled,
+                    exchange_id=answer.id,
+                    note="adopted_after_vanished",
+                    updated_at=self._clock.now(),
+                )
+            )
+        await self._event(
+            "order_adopted_after_vanished", current, order_id=answer.id, state=str(state)
+        )
+        return await self.sync_fills(current)
 
     async def cancel(self, record: OrderRecord) -> OrderRecord:
         """Cancel the order and wait (polling on the clock) until it is terminal."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -10,8 +11,11 @@ from bot.bootstrap import App
 from bot.clock import Clock
 from bot.db.models import ExecutionRow, OrderRow
 from bot.domain.executions import Execution, ExecutionState
+from bot.domain.orders import OrderState
+from bot.execution.order_match import MATCH_WINDOW_S
 from bot.execution.reconcile import reconcile, resolve_stray_orders
 from bot.execution.store import ExecutionStore
+from bot.execution.vanished import recheck_vanished
 from bot.logs import get_logger
 from bot.service.gate import GatedExchange
 from bot.service.supervisor import ExecutionSupervisor
@@ -19,6 +23,7 @@ from bot.service.supervisor import ExecutionSupervisor
 log = get_logger("sellbot.tracking")
 
 RESUME_AFTER_S = 5.0  # wait this long after a first crash before resuming (e.g. a DB outage)
+VANISHED_RECHECK_EVERY_S = 60.0  # how often the tracking job re-checks vanished orders
 RESUME_MAX_DELAY_S = 600.0  # the backoff between resumes grows no longer than this
 
 
@@ -38,14 +43,51 @@ async def recover(app: App, gate: GatedExchange) -> None:
         unresolved=len(report.unresolved),
         errors=len(report.errors),
     )
+    await recheck_vanished_orders(app)
     for execution in await app.store.non_terminal_executions():
         if app.supervisor.submit(execution, priority=execution.priority):
             log.info("execution_resumed", execution_id=execution.id, state=str(execution.state))
 
 
+async def recheck_vanished_orders(app: App) -> int:
+    """Adopt orders marked vanished within ``vanished_recheck_s`` that the exchange now lists
+    (``bot.execution.vanished``); return how many. 0 disables the re-check."""
+    app.runner.tracker.vanished_checked_at = app.clock.monotonic()
+    window_s = app.settings.vanished_recheck_s
+    if window_s <= 0:
+        return 0
+    since = app.clock.now() - timedelta(seconds=window_s)
+    async with app.sessions() as session:
+        ids = await session.scalars(
+            select(OrderRow.client_id).where(
+                OrderRow.state == str(OrderState.VANISHED), OrderRow.created_at >= since
+            )
+        )
+        held = await session.scalars(
+            select(OrderRow.exchange_id).where(
+                OrderRow.exchange_id.is_not(None),
+                OrderRow.created_at >= since - timedelta(seconds=MATCH_WINDOW_S),
+            )
+        )
+        client_ids, held_ids = list(ids.all()), {h for h in held.all() if h}
+    rows = [r for c in client_ids if (r := await app.store.get_order(c)) is not None]
+    if not rows:
+        return 0
+    adopted = await recheck_vanished(
+        exchange=app.exchange,
+        store=app.store,
+        tracker=app.runner.tracker,
+        rows=rows,
+        held=held_ids,
+    )
+    log.info("vanished_rechecked", rows=len(rows), adopted=adopted)
+    return adopted
+
+
 async def track_once(app: App, gate: GatedExchange) -> None:
-    """Refresh the kill switch, honour cancel requests, resume crashed executions, settle
-    orders that ended executions left unresolved, refresh metrics from the database."""
+    """Refresh the kill switch, honour cancel requests, resume crashed executions, re-check
+    vanished orders (each ``VANISHED_RECHECK_EVERY_S``), settle orders that ended executions
+    left unresolved, refresh metrics from the database."""
     paused = await app.controls.is_paused()
     if paused != gate.paused:
         log.info("kill_switch", paused=paused)
@@ -53,6 +95,9 @@ async def track_once(app: App, gate: GatedExchange) -> None:
     app.metrics.paused.set(1.0 if paused else 0.0)
     await _cancel_requests(app)
     await resume_crashed(app)
+    checked_at = app.runner.tracker.vanished_checked_at
+    if checked_at is None or app.clock.monotonic() - checked_at >= VANISHED_RECHECK_EVERY_S:
+        await recheck_vanished_orders(app)
     await resolve_stray_orders(app.store, app.runner.tracker)
     await refresh_metrics(app)
 

@@ -55,11 +55,15 @@ class MatchingEngine:
         maker_fee_rate: Decimal | None = None,
         keep_minutes: int = KEEP_MINUTES,
         order_history_s: float | None = None,
+        echo_client_ids: bool = True,
     ) -> None:
         """``keep_minutes`` of k-line buckets are kept per market; with ``order_history_s``
         finished orders older than that are forgotten (checked once per simulated hour), so
         a simulator that runs for days stays the same size; by default every order is kept.
+        ``echo_client_ids=False`` plays an exchange that neither stores nor echoes a client
+        id (orders are found only by id or by their shape).
         """
+        self.echo_client_ids = echo_client_ids
         self.clock = clock
         self._keep_minutes = keep_minutes
         self._order_history_s = order_history_s
@@ -198,6 +202,8 @@ class MatchingEngine:
             self._advance(mb, now)
         self._validate(mb, ord_type, amount, price)
         acct = self._accounts.get(key) or self.account(key)
+        if not self.echo_client_ids:
+            client_id = None
         if client_id is not None and client_id in acct.by_client:
             raise SimError(422, DUPLICATE_CLIENT_ID)
         order = SimOrder(
