@@ -53,6 +53,14 @@ def _place(desk: Desk) -> str:
     return str(order.id)
 
 
+async def _recheck_all(desk: Desk, store: MemoryExecutionStore, runner: ExecutionRunner) -> int:
+    """The tracking job's re-check over every row of the store."""
+    return await recheck_vanished(
+        exchange=desk.exchange, store=store, tracker=runner.tracker,
+        rows=list(store.orders.values()), held=set(),
+    )  # fmt: skip
+
+
 @pytest.fixture
 def blind(desk: Desk) -> Desk:
     desk.engine.echo_client_ids = False
@@ -98,10 +106,7 @@ async def test_a_vanished_order_listed_later_is_adopted_with_its_fills(
     await clock.advance(100)  # within the window of the row
     order_id = _place(blind)
 
-    adopted = await recheck_vanished(
-        exchange=blind.exchange, store=store, tracker=runner.tracker,
-        rows=list(store.orders.values()), held=set(),
-    )  # fmt: skip
+    adopted = await _recheck_all(blind, store, runner)
 
     row = await store.get_order("sb-vx2-1")
     assert adopted == 1
@@ -124,10 +129,7 @@ async def test_a_vanished_order_outside_the_window_is_not_adopted(
     await clock.advance(400)  # past the 300 s window: another order of the same shape
     _place(blind)
 
-    adopted = await recheck_vanished(
-        exchange=blind.exchange, store=store, tracker=runner.tracker,
-        rows=list(store.orders.values()), held=set(),
-    )  # fmt: skip
+    adopted = await _recheck_all(blind, store, runner)
 
     row = await store.get_order("sb-vx3-1")
     assert adopted == 0
