@@ -69,6 +69,7 @@ def _execution_from_row(row: ExecutionRow) -> Execution:
         created_at=_utc(row.created_at),
         priority=row.priority,
         arrival_mid=row.arrival_mid,
+        allocated_value=row.allocated_value,
         sold=row.sold,
         proceeds=row.proceeds,
         fees=row.fees,
@@ -90,6 +91,7 @@ def _copy_execution(row: ExecutionRow, execution: Execution) -> None:
     row.state = execution.state.value
     row.priority = execution.priority
     row.arrival_mid = execution.arrival_mid
+    row.allocated_value = execution.allocated_value
     row.sold = execution.sold
     row.proceeds = execution.proceeds
     row.fees = execution.fees

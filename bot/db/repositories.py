@@ -149,23 +149,34 @@ async def recent_rows(
 
 
 class DailyLedger:
-    """What the daily cap counts: quote value sold or committed since a moment."""
+    """What the daily cap counts: every unfinished sale, and the sales finished since a moment."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def value_since(self, since: datetime) -> Decimal:
-        """Return proceeds of finished executions plus the allocated value of unfinished ones."""
-        from bot.db.models import ExecutionRow
+        """Return proceeds of sales finished since ``since`` plus every unfinished sale's value."""
+        from sqlalchemy import and_, or_
 
+        from bot.db.models import ExecutionRow
+        from bot.domain.executions import ExecutionState, committed_value
+
+        unfinished = [s.value for s in ExecutionState if not s.terminal]
+        query = select(ExecutionRow).where(
+            or_(
+                ExecutionRow.state.in_(unfinished),
+                ExecutionRow.finished_at >= since,
+                and_(ExecutionRow.finished_at.is_(None), ExecutionRow.created_at >= since),
+            )
+        )
         total = Decimal(0)
         async with self._sessions() as session:
-            rows = (
-                await session.execute(select(ExecutionRow).where(ExecutionRow.created_at >= since))
-            ).scalars()
-            for row in rows:
-                if row.state in ("completed", "partial", "cancelled", "failed"):
-                    total += row.proceeds
-                else:
-                    total += max(row.proceeds, row.allocated * (row.arrival_mid or Decimal(0)))
+            for row in (await session.scalars(query)).all():
+                total += committed_value(
+                    terminal=row.state not in unfinished,
+                    proceeds=row.proceeds,
+                    allocated=row.allocated,
+                    allocated_value=row.allocated_value,
+                    arrival_mid=row.arrival_mid,
+                )
         return total

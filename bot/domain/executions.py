@@ -53,6 +53,7 @@ class Execution:
     created_at: datetime
     priority: Decimal = ZERO
     arrival_mid: Decimal | None = None
+    allocated_value: Decimal | None = None  # quote value of ``allocated`` when allocated
     sold: Decimal = ZERO
     proceeds: Decimal = ZERO
     fees: Decimal = ZERO
@@ -68,6 +69,33 @@ class Execution:
     @property
     def shortfall_bps(self) -> Decimal | None:
         return shortfall_bps(self.arrival_mid, self.sold, self.proceeds)
+
+    @property
+    def committed_value(self) -> Decimal:
+        """Return what this sale counts against the daily cap."""
+        return committed_value(
+            terminal=self.state.terminal,
+            proceeds=self.proceeds,
+            allocated=self.allocated,
+            allocated_value=self.allocated_value,
+            arrival_mid=self.arrival_mid,
+        )
+
+
+def committed_value(
+    *,
+    terminal: bool,
+    proceeds: Decimal,
+    allocated: Decimal,
+    allocated_value: Decimal | None,
+    arrival_mid: Decimal | None,
+) -> Decimal:
+    """Return a sale's weight on the daily cap: proceeds if finished, else max(proceeds, value)."""
+    if terminal:
+        return proceeds
+    if allocated_value is None:  # a row from before allocated_value was stored
+        allocated_value = allocated * arrival_mid if arrival_mid is not None else ZERO
+    return max(proceeds, allocated_value)
 
 
 def shortfall_bps(arrival_mid: Decimal | None, sold: Decimal, proceeds: Decimal) -> Decimal | None:

@@ -2,6 +2,7 @@
 
 Waiters are granted in priority order (highest first, then first come) among those whose
 market is free; a waiter blocked by a busy market does not block others behind it.
+``budget_lock`` serialises whoever reads the daily budget and queues sales against it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class ConcurrencyLimiter:
         self._running: dict[str, str] = {}  # market -> key
         self._waiting: list[_Waiter] = []
         self._seq = itertools.count()
+        # held from reading the daily ledger to writing the sales it allows: two cycles at
+        # once must not both spend the same budget
+        self.budget_lock = asyncio.Lock()
 
     @property
     def running(self) -> dict[str, str]:

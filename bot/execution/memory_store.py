@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
 
@@ -57,6 +58,15 @@ class MemoryExecutionStore:
     async def non_terminal_executions(self) -> list[Execution]:
         rows = [e for e in self.executions.values() if not e.state.terminal]
         return sorted(rows, key=lambda e: (e.created_at, e.id))
+
+    async def value_since(self, since: datetime) -> Decimal:
+        """Return the daily cap's ledger, as ``DailyLedger.value_since`` counts it."""
+        total = ZERO
+        for e in self.executions.values():
+            finished = e.finished_at or e.created_at
+            if not e.state.terminal or finished >= since:
+                total += e.committed_value
+        return total
 
     async def insert_order(self, order: OrderRecord) -> None:
         if order.client_id in self.orders:

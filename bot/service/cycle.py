@@ -78,10 +78,17 @@ async def _busy_markets(app: App) -> set[str]:
 async def _start_sales(
     app: App, snapshot: MarketSnapshot, scores: list[BalanceScore], result: CycleResult
 ) -> None:
-    settings = app.settings
+    # under the limiter's budget lock: another cycle reads the ledger only after these rows
+    async with app.limiter.budget_lock:
+        await _allocate_and_queue(app, snapshot, scores, result)
+
+
+async def _allocate_and_queue(
+    app: App, snapshot: MarketSnapshot, scores: list[BalanceScore], result: CycleResult
+) -> None:
+    cap = app.settings.max_daily_value
     busy = await _busy_markets(app)
-    now = app.clock.now()
-    budget = settings.max_daily_value - await app.ledger.value_since(_midnight(now))
+    committed = await app.ledger.value_since(_midnight(app.clock.now()))
     for score in scores:
         if score.classification is not Classification.SELL or score.market is None:
             continue
@@ -89,21 +96,38 @@ async def _start_sales(
             result.skipped[score.currency] = "market_busy"
             continue
         ctx = AdviceContext.from_snapshot(score, snapshot)
-        allocated = _allocation(score, ctx, budget)
+        allocated = _allocation(score, ctx, cap - committed)
+        capped = {"committed": str(committed), "cap": str(cap), "value": str(score.value_quote)}
         if allocated <= ZERO:
             result.skipped[score.currency] = "daily_cap"
-            log.info("sale_skipped_daily_cap", currency=score.currency, budget=str(budget))
+            log.info("sale_skipped_daily_cap", currency=score.currency, **capped)
             continue
+        value = _value_of(score, allocated)
+        if allocated < score.amount:
+            log.info(
+                "sale_reduced_daily_cap",
+                currency=score.currency,
+                allocated=str(allocated),
+                allocated_value=str(value),
+                **capped,
+            )
         advice = await app.advisor.advise(ctx)
         _count_advice(app, advice)
         decision = _forced(app, advice.decision)
         execution = await _create_execution(
-            app, result.cycle_id, score, advice, decision, allocated
+            app, result.cycle_id, score, advice, decision, (allocated, value)
         )
+        committed += value  # the row is written: the next cycle's ledger counts it too
         if app.supervisor.submit(execution, priority=score.score):
             result.started.append(execution.id)
             busy.add(score.market)
-            budget -= score.value_quote * allocated / score.amount if score.amount else ZERO
+
+
+def _value_of(score: BalanceScore, allocated: Decimal) -> Decimal:
+    """Return the quote value of ``allocated`` at the price the balance was scored at."""
+    if allocated == score.amount or not score.amount:
+        return score.value_quote
+    return score.value_quote * allocated / score.amount
 
 
 def _allocation(score: BalanceScore, ctx: AdviceContext, budget: Decimal) -> Decimal:
@@ -141,10 +165,11 @@ async def _create_execution(
     score: BalanceScore,
     advice: Advice,
     decision: Decision,
-    allocated: Decimal,
+    allocation: tuple[Decimal, Decimal],
 ) -> Execution:
     if score.market is None:  # only sell scores, which have a market, get here
         raise ValueError(f"{score.currency} has no market")
+    allocated, allocated_value = allocation
     now = app.clock.now()
     decision_id = await app.decisions.add(
         cycle_id=cycle_id,
@@ -164,6 +189,7 @@ async def _create_execution(
         market=score.market,
         currency=score.currency,
         allocated=allocated,
+        allocated_value=allocated_value,
         decision=decision,
         state=ExecutionState.QUEUED,
         created_at=now,
@@ -176,6 +202,7 @@ async def _create_execution(
         execution_id=execution.id,
         market=execution.market,
         allocated=str(allocated),
+        allocated_value=str(allocated_value),
         strategy=str(decision.strategy),
         horizon_s=decision.horizon_s,
         advisor=advice.advisor,
