@@ -118,6 +118,15 @@ class Metrics:
         self.job_errors = Counter("sellbot_job_errors_total", "Scheduler jobs that raised")
         self.running = Gauge("sellbot_executions_running", "Executions running now")
         self.paused = Gauge("sellbot_paused", "1 when the kill switch is on")
+        self.stream_connected = Gauge(
+            "sellbot_stream_connected", "1 while the public WebSocket stream is connected"
+        )
+        self.stream_bad_messages = Counter(
+            "sellbot_stream_bad_messages_total", "WebSocket messages that did not parse or apply"
+        )
+        self.stream_reconnects = Counter(
+            "sellbot_stream_reconnects_total", "Public WebSocket stream reconnections"
+        )
 
     def all(self) -> list[Counter | Gauge | Histogram]:
         return [v for v in vars(self).values() if isinstance(v, Counter | Gauge | Histogram)]

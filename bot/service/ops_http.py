@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.clock import Clock
 from bot.service.metrics import Metrics
 
 Check = Callable[[], Awaitable[bool]]
 
 
+@dataclass(frozen=True, slots=True)
+class StreamStatus:
+    """The WebSocket stream's part of ``/readyz``: ready or not, and what it was judged on."""
+
+    ready: bool
+    detail: Mapping[str, object] = field(default_factory=dict)
+
+
 @dataclass
 class ReadinessChecks:
+    """What ``/readyz`` asks; with a ``clock``, one exchange answer serves ``exchange_cache_s``."""
+
     database: Check
     exchange: Check
     scheduler: Callable[[], bool]
     timeout_s: float = 3.0
+    role: Callable[[], str] | None = None  # "leader" or "standby"; only a leader is ready
+    stream: Callable[[], StreamStatus] | None = None  # None: no stream configured
+    clock: Clock | None = None
+    exchange_cache_s: float = 0.0
 
 
 async def _run_check(check: Check, timeout_s: float) -> bool:
@@ -30,20 +45,61 @@ async def _run_check(check: Check, timeout_s: float) -> bool:
         return False
 
 
+class CachedCheck:
+    """Run ``check`` at most once per ``ttl_s`` on ``clock``; callers meanwhile share its answer."""
+
+    def __init__(self, check: Check, clock: Clock, ttl_s: float, timeout_s: float) -> None:
+        self._check, self._clock = check, clock
+        self._ttl_s, self._timeout_s = ttl_s, timeout_s
+        self._lock = asyncio.Lock()
+        self._answer: tuple[float, bool] | None = None
+        self.runs = 0
+
+    async def __call__(self) -> bool:
+        async with self._lock:  # concurrent requests wait for the one call in flight
+            now = self._clock.monotonic()
+            if self._answer is not None and now - self._answer[0] < self._ttl_s:
+                return self._answer[1]
+            self.runs += 1
+            ok = await _run_check(self._check, self._timeout_s)
+            self._answer = (now, ok)
+            return ok
+
+
+def _exchange_check(checks: ReadinessChecks) -> Check:
+    if checks.clock is None or checks.exchange_cache_s <= 0:
+        return lambda: _run_check(checks.exchange, checks.timeout_s)
+    return CachedCheck(checks.exchange, checks.clock, checks.exchange_cache_s, checks.timeout_s)
+
+
 def create_ops_app(metrics: Metrics, checks: ReadinessChecks) -> web.Application:
+    exchange_ok = _exchange_check(checks)
+
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     async def readyz(_request: web.Request) -> web.Response:
         db_ok, ex_ok = await asyncio.gather(
-            _run_check(checks.database, checks.timeout_s),
-            _run_check(checks.exchange, checks.timeout_s),
+            _run_check(checks.database, checks.timeout_s), exchange_ok()
         )
-        result = {"database": db_ok, "exchange": ex_ok, "scheduler": checks.scheduler()}
-        status = 200 if all(result.values()) else 503
-        return web.json_response({"ready": status == 200, **result}, status=status)
+        result: dict[str, object] = {
+            "database": db_ok,
+            "exchange": ex_ok,
+            "scheduler": checks.scheduler(),
+        }
+        ready = db_ok and ex_ok and bool(result["scheduler"])
+        if checks.stream is not None:
+            stream = checks.stream()
+            result["stream"] = {"ready": stream.ready, **stream.detail}
+            ready = ready and stream.ready
+        if checks.role is not None:  # a standby is healthy but not ready
+            result["role"] = checks.role()
+            ready = ready and result["role"] == "leader"
+        return web.json_response({"ready": ready, **result}, status=200 if ready else 503)
 
     async def metrics_view(_request: web.Request) -> web.Response:
+        if checks.stream is not None:
+            checks.stream()  # refreshes the stream gauges and counters
         return web.Response(text=metrics.render(), content_type="text/plain", charset="utf-8")
 
     app = web.Application()
