@@ -29,6 +29,7 @@ from bot.domain.orders import OrderRequest, OrderType, Side
 from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import SafeTradeStream
+from bot.logs import configure_logging
 from bot.rand import make_rng
 from bot.reliability.report import save
 from bot.service.streaming import StreamingExchange
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    configure_logging(level="ERROR")  # each bad frame logs a warning by design
     figures = asyncio.run(run_stream_leg(args.frames, seed=args.seed))
     path = save_leg(args.out, figures)
     sys.stdout.write(json.dumps(figures, indent=2) + f"\nwritten {path}\n")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.domain.market import OrderBook
-from bot.exchange.safetrade.stream import SafeTradeStream
+from bot.exchange.safetrade.stream import BadMessage, SafeTradeStream
 from bot.reliability.stream_leg import bad_frames, bad_price
 from bot.sim.server import SimServer
 from tests.contract import test_stream
@@ -80,3 +80,17 @@ async def test_the_stream_reports_down_while_the_server_is_gone(server: SimServe
     assert not health.connected
     assert health.down_for_s is not None
     assert health.down_for_s >= 0.1
+
+
+async def test_a_bad_frame_drops_the_books_at_once_not_after_the_close(server: SimServer) -> None:
+    stream = _stream(server)
+    await stream.start()
+    try:
+        await _until(lambda: stream.book(MARKET) is not None)
+        with pytest.raises(BadMessage):
+            stream._apply(bad_frames(MARKET)["negative_price"], private=False)
+        in_sync_meanwhile = stream.book(MARKET) is not None or stream.connected["public"]
+    finally:
+        await stream.close()
+
+    assert not in_sync_meanwhile

@@ -266,6 +266,7 @@ class SafeTradeStream:
             return self.handle(message)
         except Exception as e:  # a bad frame must not kill the stream task: reconnect instead
             self.bad_messages += 1
+            self._disconnected(private)  # before the close handshake: nothing stale meanwhile
             log.warning("stream_bad_message", error=type(e).__name__, detail=str(e)[:200])
             raise BadMessage(type(e).__name__) from e
 
