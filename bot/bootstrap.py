@@ -69,6 +69,7 @@ def build_guards(settings: Settings) -> ExecutionGuards:
         min_order_value=settings.min_order_value,
         final_sweep=settings.final_sweep,
         poll_interval_s=settings.order_poll_interval_s,
+        max_mid_deviation_bps=settings.max_mid_deviation_bps,
     )
 
 

@@ -13,7 +13,15 @@ from bot.domain.executions import Execution
 from bot.domain.market import OrderBook
 from bot.domain.money import ZERO, quantize_down
 from bot.domain.orders import TERMINAL_ORDER_STATES, OrderType
-from bot.execution.guards import guard_price, is_dust, order_amount, split_amount
+from bot.exchange.port import Exchange
+from bot.execution.guards import (
+    book_shape_problem,
+    guard_price,
+    is_dust,
+    order_amount,
+    reference_check,
+    split_amount,
+)
 from bot.execution.planning import marketable_price
 from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
 from bot.execution.store import OrderRecord
@@ -43,9 +51,50 @@ async def refresh_progress(ctx: ExecutionContext, execution: Execution) -> Progr
     return await read_progress(ctx, execution)
 
 
+class BookRefused(Exception):
+    """The book is one-sided, crossed or pushed: no order may be priced off it now."""
+
+    def __init__(self, reason: str, book: OrderBook, last: Decimal | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.book = book
+        self.last = last
+
+    def fields(self) -> dict[str, str]:
+        """Return the reason and the prices it was judged on (for a log line or an event)."""
+        book = self.book
+        return {
+            "reason": self.reason,
+            "best_bid": str(book.best_bid),
+            "best_ask": str(book.best_ask),
+            "last": str(self.last),
+        }
+
+
+async def checked_book(
+    exchange: Exchange,
+    market_id: str,
+    depth: int,
+    max_dev_bps: Decimal,
+    scoring_price: Decimal | None = None,
+) -> OrderBook:
+    """Return the book, or raise ``BookRefused`` if ``reference_check`` refuses it (the
+    ticker is read only for a two-sided book)."""
+    book = await exchange.order_book(market_id, depth)
+    last: Decimal | None = None
+    reason = book_shape_problem(book)
+    if reason is None:
+        last = (await exchange.ticker(market_id)).last
+        reason = reference_check(book, last, scoring_price, max_dev_bps)
+    if reason is not None:
+        raise BookRefused(reason, book, last)
+    return book
+
+
 async def order_book(ctx: ExecutionContext, depth: int = 50) -> OrderBook:
-    """Return the book; ``depth=1`` where only the touch is read (resting prices, dust)."""
-    return await ctx.exchange.order_book(ctx.market.id, depth)
+    """Return the book to price orders from; ``depth=1`` where only the touch is read
+    (resting prices, dust). Raise ``BookRefused`` where no order may be priced off it."""
+    return await checked_book(ctx.exchange, ctx.market.id, depth, ctx.guards.max_mid_deviation_bps)
 
 
 async def sell(

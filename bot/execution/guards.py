@@ -6,6 +6,13 @@ The lowest price any sell may carry is the *bound*::
 
 where ``slippage`` is the smaller of the settings' and the decision's max slippage. An order
 priced at or above the bound can never fill below it, so no fill crosses either guard.
+
+The bound is only as good as the arrival mid it starts from, so ``reference_check`` refuses
+a book whose mid may be pushed: one-sided, crossed, or more than ``max_mid_deviation_bps``
+*below* a reference (the ticker's last trade, and at arrival the scoring-time price). Only a
+mid below its reference is refused: a higher mid raises the bound, which never sells lower.
+A real fall moves the last trade with the book, so it passes the last-trade check; a book
+pushed down without trades does not.
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
-from bot.domain.market import Market
-from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
+from bot.domain.market import Market, OrderBook
+from bot.domain.money import BPS, MONEY_CONTEXT, ZERO, quantize_down, quantize_price_up
 
 SweepPolicy = Literal["leave", "cross"]
 
@@ -39,6 +46,7 @@ class ExecutionGuards:
     poll_interval_s: float = 2.0
     unknown_grace_s: float = 60.0
     max_rejects: int = 3
+    max_mid_deviation_bps: Decimal = Decimal(500)
 
 
 def price_bound(
@@ -67,7 +75,9 @@ def min_sellable(market: Market, price: Decimal, guards: ExecutionGuards) -> Dec
     """Return the smallest amount an order at ``price`` may have (min amount and min value)."""
     by_value = ZERO
     if guards.min_order_value > 0 and price > 0:
-        by_value = (guards.min_order_value / price).quantize(market.lot, rounding=ROUND_CEILING)
+        by_value = (guards.min_order_value / price).quantize(
+            market.lot, rounding=ROUND_CEILING, context=MONEY_CONTEXT
+        )
     return max(market.min_amount, by_value, market.lot)
 
 
@@ -110,3 +120,35 @@ def split_amount(amount: Decimal, max_amount: Decimal | None, market: Market) ->
 def within_guard(price: Decimal, bound: Decimal) -> bool:
     """Return whether a fill at ``price`` respects the bound."""
     return price >= bound
+
+
+def book_shape_problem(book: OrderBook) -> str | None:
+    """Return why no mid can be taken from ``book`` (empty, one-sided, crossed), or None."""
+    bid, ask = book.best_bid, book.best_ask
+    if bid is None and ask is None:
+        return "empty_book"
+    if bid is None or ask is None:
+        return "one_sided_book"
+    if bid >= ask:
+        return "crossed_book"
+    return None
+
+
+def reference_check(
+    book: OrderBook,
+    ticker_last: Decimal | None,
+    scoring_price: Decimal | None,
+    max_dev_bps: Decimal,
+) -> str | None:
+    """Return why no sell may be priced off ``book``, or None when its mid is sane.
+
+    A reference that is missing or not positive is not checked against.
+    """
+    problem = book_shape_problem(book)
+    mid = book.mid
+    if problem is not None or mid is None:
+        return problem or "empty_book"
+    for name, ref in (("last_trade", ticker_last), ("scoring_price", scoring_price)):
+        if ref is not None and ref > 0 and (ref - mid) / ref * BPS > max_dev_bps:
+            return f"mid_below_{name}"
+    return None

@@ -1,6 +1,13 @@
 """``ExecutionRunner``: drive one executor to a terminal state, persisting after every step.
 
-Start: ``queued → running``, record the arrival mid and start time. Loop: ``step``, store
+Start: ``queued → running``, record the arrival mid and start time. The arrival mid is taken
+only from a book ``guards.reference_check`` accepts (two-sided, not crossed, mid not more than
+``max_mid_deviation_bps`` below the last trade or the scoring-time price): on a refused book the
+execution stays ``queued`` with no arrival mid and no order, re-checks every
+``poll_interval_s``, and ends ``failed`` (note ``book_refused:<reason>``) if its horizon ends
+first. A step refused the same way (``actions.BookRefused``) places nothing and is retried after
+``poll_interval_s``; past the horizon (the final sweep) a refusal ends the execution, and an
+execution that ends short after a refusal says so in its note. Loop: ``step``, store
 sold/proceeds/fees from the recorded fills, sleep on the clock until the executor's next
 wake-up. Transient exchange errors are retried on the clock; definitive ones end the
 execution ``failed``. End: cancel whatever is still open, collect the last fills, then
@@ -30,7 +37,13 @@ from bot.exchange.errors import (
     TransientError,
 )
 from bot.exchange.port import Exchange
-from bot.execution.actions import cancel_open, read_progress, refresh_progress
+from bot.execution.actions import (
+    BookRefused,
+    cancel_open,
+    checked_book,
+    read_progress,
+    refresh_progress,
+)
 from bot.execution.guards import ExecutionGuards, is_dust, price_bound
 from bot.execution.port import ExecutionContext, ExecutorFactory, Progress, StepResult
 from bot.execution.registry import EXECUTORS
@@ -118,20 +131,53 @@ class ExecutionRunner:
     async def _start_with_retries(
         self, execution: Execution
     ) -> tuple[ExecutionContext, Execution] | Execution:
-        """Start (or resume) the execution; return it failed if it cannot start."""
-        for _ in range(MAX_TRANSIENT_STREAK):
+        """Start (or resume) the execution; return it ended if it cannot start: failed, or
+        cancelled if asked while it waits for a sane book."""
+        transient = 0
+        refused: str | None = None
+        deadline = execution.created_at.timestamp() + execution.decision.horizon_s
+        while transient < MAX_TRANSIENT_STREAK:
+            if execution.id in self._cancel_requested:
+                self._cancel_requested.discard(execution.id)
+                return await self._end_before_start(
+                    execution, ExecutionState.CANCELLED, "cancel_requested"
+                )
             try:
                 return await self._start(execution)
+            except BookRefused as e:
+                refused = await self._refused(execution, e, "arrival", refused)
+                if self._clock.time() + self._guards.poll_interval_s > deadline:
+                    return await self._fail_before_start(execution, f"book_refused:{e.reason}")
+                await self._clock.sleep(self._guards.poll_interval_s)
             except TransientError as e:
+                transient += 1
                 await self._clock.sleep(self._retry_delay(e))
             except (DefinitiveError, MalformedResponse, ExecutionFailed) as e:
                 return await self._fail_before_start(execution, f"{type(e).__name__}:{e}")
         return await self._fail_before_start(execution, "transient_errors_at_start")
 
+    async def _refused(
+        self, execution: Execution, e: BookRefused, phase: str, previous: str | None
+    ) -> str:
+        """Log and record a refused book once per change of reason; return the reason."""
+        if e.reason != previous:
+            fields = {"phase": phase, **e.fields()}
+            # a sale that cannot start warns; a step waiting out a bad book is routine
+            emit = log.warning if phase == "arrival" else log.info
+            emit("book_refused", execution_id=execution.id, **fields)
+            await self._store.append_event("book_refused", execution.id, fields)
+        return e.reason
+
     async def _start(self, execution: Execution) -> tuple[ExecutionContext, Execution]:
         market = await self._market(execution.market)
         if execution.state is ExecutionState.QUEUED:
-            book = await self._exchange.order_book(execution.market, 50)
+            book = await checked_book(
+                self._exchange,
+                execution.market,
+                50,
+                self._guards.max_mid_deviation_bps,
+                scoring_price(execution),
+            )
             execution = replace(
                 execution,
                 state=ExecutionState.RUNNING,
@@ -168,14 +214,20 @@ class ExecutionRunner:
         executor = self._executors[execution.decision.strategy](ctx, execution)
         hard_stop = ctx.horizon_end(execution) + HORIZON_GRACE_S
         transient_streak = 0
+        refused: str | None = None  # the last refused book's reason, kept for the note
         while True:
             if execution.id in self._cancel_requested:
                 return ExecutionState.CANCELLED, "cancel_requested"
             if self._clock.time() >= hard_stop:
-                return ExecutionState.PARTIAL, "horizon_overrun"
+                return ExecutionState.PARTIAL, _with_refusal("horizon_overrun", refused)
             try:
                 result = await executor.step(execution)
                 transient_streak = 0
+            except BookRefused as e:
+                refused = await self._refused(execution, e, "step", refused)
+                if self._clock.time() >= ctx.horizon_end(execution):
+                    return ExecutionState.COMPLETED, _with_refusal("", refused)  # no sweep
+                result = StepResult(self._clock.time() + self._guards.poll_interval_s)
             except (TransientError, MalformedResponse) as e:
                 transient_streak += 1
                 if transient_streak > MAX_TRANSIENT_STREAK:
@@ -188,7 +240,7 @@ class ExecutionRunner:
             if progress.rejected >= self._guards.max_rejects:
                 return ExecutionState.FAILED, "rejected_orders"
             if result.wake_at is None:
-                return ExecutionState.COMPLETED, result.note
+                return ExecutionState.COMPLETED, _with_refusal(result.note, refused)
             await self._clock.sleep_until(min(result.wake_at, hard_stop))
 
     def _retry_delay(self, e: ExchangeError) -> float:
@@ -293,10 +345,27 @@ class ExecutionRunner:
             )
 
     async def _fail_before_start(self, execution: Execution, note: str) -> Execution:
+        return await self._end_before_start(execution, ExecutionState.FAILED, note)
+
+    async def _end_before_start(
+        self, execution: Execution, state: ExecutionState, note: str
+    ) -> Execution:
         current = await self._store.get_execution(execution.id)
-        failed = replace(
-            current, state=ExecutionState.FAILED, finished_at=self._clock.now(), note=note
-        )
-        await self._store.update_execution(failed)
-        await self._store.append_event("execution_failed", execution.id, {"note": note})
-        return failed
+        ended = replace(current, state=state, finished_at=self._clock.now(), note=note)
+        await self._store.update_execution(ended)
+        await self._store.append_event(f"execution_{state}", execution.id, {"note": note})
+        return ended
+
+
+def scoring_price(execution: Execution) -> Decimal | None:
+    """Return the price the balance was valued at when scored (``allocated_value /
+    allocated``), or None where the execution does not carry that value."""
+    value = getattr(execution, "allocated_value", None)  # set by the daily-cap work
+    if not isinstance(value, Decimal) or value <= 0 or execution.allocated <= 0:
+        return None
+    return value / execution.allocated
+
+
+def _with_refusal(note: str, refused: str | None) -> str:
+    """Return ``note`` with the last refused book's reason, if a step was refused."""
+    return note if refused is None else f"{note};book_refused:{refused}".strip(";")
