@@ -12,6 +12,9 @@ from typing import Any
 from bot.domain.orders import Order, OrderRequest
 from bot.exchange.errors import RateLimited
 from bot.exchange.port import Exchange
+from bot.logs import get_logger
+
+log = get_logger("sellbot.gate")
 
 Fence = Callable[[], bool]
 
@@ -46,6 +49,7 @@ class GatedExchange:
         if self.paused:
             self.refused += 1
             raise RateLimited("paused by the kill switch", retry_after_s=self._retry_after_s)
+        log.info("order_send", client_id=request.client_id)  # who sent what, for audits
         return await self.inner.place_order(request)
 
     async def cancel_order(self, order_id: str) -> Order:
