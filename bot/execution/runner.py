@@ -360,8 +360,8 @@ class ExecutionRunner:
 def scoring_price(execution: Execution) -> Decimal | None:
     """Return the price the balance was valued at when scored (``allocated_value /
     allocated``), or None where the execution does not carry that value."""
-    value = getattr(execution, "allocated_value", None)  # set by the daily-cap work
-    if not isinstance(value, Decimal) or value <= 0 or execution.allocated <= 0:
+    value = execution.allocated_value
+    if value is None or value <= 0 or execution.allocated <= 0:
         return None
     return value / execution.allocated
 
