@@ -1,6 +1,6 @@
 """Leadership leg: two real daemons on one database, the leader SIGKILLed ``--kills`` times.
 
-    python bench/leadership.py --kills 20 --out build/reliability   # PostgreSQL from TEST_DATABASE_URL
+    python bench/leadership.py --kills 20 --out build/reliability  # PG: TEST_DATABASE_URL
 
 Writes ``OUT/leadership.json``: takeover max/median, oversold, duplicates, orders sent by a
 daemon outside its own leadership term. Same as ``python -m bot.reliability.leader_leg``.
