@@ -46,10 +46,17 @@ KILLS ?= 50
 OUTAGE_S ?= 30
 RELIABILITY_OUT ?= build/reliability
 
-reliability: $(STAMP)  ## fault campaign (1,000 sales), 50 SIGKILLs, 30 s DB outage, long run; one table
+LEADER_KILLS ?= 20
+LEADER_DB ?= $(or $(TEST_DATABASE_URL),postgresql+asyncpg://postgres@127.0.0.1:5432/test)
+
+reliability: $(STAMP)  ## faults (1,000 sales), cap, bad stream frames, bad books, 50 SIGKILLs, DB outage, two daemons, long run; one table
 	rm -rf $(RELIABILITY_OUT)
 	$(BIN)/python bench/faults.py --shards $(FAULT_SHARDS) --rounds 11 --http-sales 12 --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bot.reliability.cap_leg --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bot.reliability.stream_leg --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bot.reliability.book_leg --out $(RELIABILITY_OUT)
 	$(BIN)/python bench/crashes.py --kills $(KILLS) --outage-s $(OUTAGE_S) --out $(RELIABILITY_OUT)
+	$(BIN)/python bench/leadership.py --kills $(LEADER_KILLS) --database-url $(LEADER_DB) --out $(RELIABILITY_OUT)
 	$(BIN)/python bench/longrun.py --out $(RELIABILITY_OUT)
 	@echo; $(BIN)/python -m bot.reliability.report $(RELIABILITY_OUT)
 

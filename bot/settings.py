@@ -259,4 +259,3 @@ def effective_settings(settings: Settings) -> list[tuple[str, str]]:
             shown = str(value)
         rows.append((env, shown))
     return rows
-

@@ -212,6 +212,9 @@ async def db_outage(
         env = _env(db_url, server.base_url, StrategyName.TWAP, {
             "SELLBOT_MIN_HORIZON_S": "20", "SELLBOT_MAX_HORIZON_S": "30",
             "SELLBOT_MIN_SLICES": "6", "SELLBOT_MAX_SLICES": "8",
+            # an outage longer than the lease fences the leader (it exits 3, by design):
+            # this leg checks that it trades again by itself after a shorter one
+            "SELLBOT_LEASE_TTL_S": str(15.0 if outage_s < 10 else 2 * outage_s),
         })  # fmt: skip
         proc = await _spawn(env, workdir)
         await clock.sleep(before_s)
@@ -228,7 +231,8 @@ async def db_outage(
         sales += top_up(engine, listed, Decimal(40))  # new balances to sell after the outage
         await clock.sleep(after_s)
         after = count() - before - during
-        proc.send_signal(signal.SIGTERM)
+        if proc.returncode is None:  # it may have exited by itself (e.g. lease lost: 3)
+            proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         report = await _verdict(db_url, engine, listed, clock)
         unsold = [m.id for m in listed if engine.balance(KEY, m.base).total >= m.min_amount]

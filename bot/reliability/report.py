@@ -16,7 +16,17 @@ from typing import Any
 
 from bot.reliability.invariants import InvariantReport
 
-LEG_ORDER = ("faults", "faults_http", "crashes", "db_outage", "longrun")
+LEG_ORDER = (
+    "faults",
+    "faults_http",
+    "cap",
+    "stream",
+    "books",
+    "crashes",
+    "db_outage",
+    "leadership",
+    "longrun",
+)
 
 
 @dataclass(frozen=True, slots=True)

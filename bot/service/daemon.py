@@ -22,8 +22,9 @@ from bot.logs import get_logger
 from bot.service.cycle import run_prioritisation_cycle
 from bot.service.gate import GatedExchange
 from bot.service.jobs import schedule_jobs
-from bot.service.leadership import Leadership, new_instance_id
+from bot.service.leadership import Leadership, first_of, new_instance_id
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
+from bot.service.streaming import StreamReadiness, stream_of
 from bot.service.tracking import recover, track_once
 
 log = get_logger("sellbot.daemon")
@@ -81,11 +82,15 @@ class Daemon:
         log.info("ops_http_listening", port=self.ops.port)
 
     def _readiness(self) -> ReadinessChecks:
+        stream = stream_of(self.gate)
         return ReadinessChecks(
             database=self._db_ok,
             exchange=self._exchange_ok,
             scheduler=lambda: self.once or bool(self.scheduler and self.scheduler.running),
             role=self.leadership.role,
+            stream=None if stream is None else StreamReadiness(stream, self.app.metrics),
+            clock=self.app.clock,
+            exchange_cache_s=self.app.settings.readyz_cache_s,
         )
 
     async def _db_ok(self) -> bool:
@@ -121,7 +126,14 @@ class Daemon:
         if not self.once:
             log.info("standby_waiting_for_lease", instance_id=leadership.instance_id)
             return await leadership.wait_until_leader(self.stop_event)
-        if await leadership.try_acquire():
+        # A leader killed a moment ago (a crash, then this restart) still holds an unexpired
+        # lease: wait out one TTL for it; a live leader keeps renewing and keeps it.
+        log.info("once_waiting_for_lease", instance_id=leadership.instance_id)
+        patience = leadership.ttl_s + leadership.renew_every_s
+        await first_of(
+            leadership.wait_until_leader(self.stop_event), self.app.clock.sleep(patience)
+        )
+        if leadership.held():
             return True
         current = await leadership.repo.current()
         holder = f"{current.holder} (epoch {current.epoch})" if current else "another daemon"

@@ -27,7 +27,8 @@ from bot.rand import make_rng
 log = get_logger("sellbot.leadership")
 
 LEADER, STANDBY = "leader", "standby"
-WAKE_AFTER_EXPIRY_S = 0.01  # the lease is free once ``expires_at < now``: wake just after
+WAKE_AFTER_EXPIRY_S = 0.01
+RETRY_FAILED_RENEWAL_S = 1.0  # a database back from an outage keeps the lease if still held  # the lease is free once ``expires_at < now``: wake just after
 
 
 def new_instance_id() -> str:
@@ -118,14 +119,17 @@ class Leadership:
 
     async def keep(self) -> str:
         """Renew every ``ttl/3`` while held; return why the lease was lost."""
+        delay = self.renew_every_s
         while True:
-            await self.clock.sleep(min(self.renew_every_s, self._remaining()))
+            await self.clock.sleep(min(delay, self._remaining()))
             if not self.held():
                 break
             try:
                 await first_of(self.renew(), self.clock.sleep(self._remaining()))
-            except Exception as e:  # a failed renewal: the deadline decides
+                delay = self.renew_every_s
+            except Exception as e:  # a failed renewal: try again soon; the deadline decides
                 log.warning("lease_renew_failed", error=type(e).__name__)
+                delay = RETRY_FAILED_RENEWAL_S
             if not self.held():
                 break
         reason = "taken_over" if self.epoch is None else "not_renewed_in_time"

@@ -108,3 +108,38 @@ async def test_only_the_leader_trades_and_the_standby_takes_over(db_url: str) ->
     on_exchange = [str(o.client_id) for o in engine.list_orders(DEMO_KEY, limit=1000)]
     assert len(on_exchange) == len(set(on_exchange)), "an order was sent twice"
     assert sorted(on_exchange) == sorted(sent_a.placed + sent_b.placed)
+
+
+async def test_once_after_a_crash_waits_out_the_dead_leaders_lease(db_url: str) -> None:
+    """A restart with --once right after a SIGKILL finds the dead leader's lease unexpired."""
+    clock = VirtualClock(SystemClock().time(), real_idle_s=0.02)
+    engine, _ = build_demo_engine(clock, 1)
+    (dead, _), (once, _) = (_daemon(n, db_url, clock, engine) for n in ("dead", "once"))
+    assert await dead.leadership.try_acquire()  # then it dies: the lease is never renewed
+    once.once = True
+
+    taking = asyncio.create_task(once._take_lease())
+    await _run_until(clock, taking.done, TTL + 20)
+
+    assert taking.result() is True
+    assert once.leadership.epoch == 2
+    await once.app.close()
+    await dead.app.close()
+
+
+async def test_once_while_a_live_leader_renews_is_refused(db_url: str) -> None:
+    clock = VirtualClock(SystemClock().time(), real_idle_s=0.02)
+    engine, _ = build_demo_engine(clock, 1)
+    (live, _), (once, _) = (_daemon(n, db_url, clock, engine) for n in ("live", "once"))
+    assert await live.leadership.try_acquire()
+    keeper = asyncio.create_task(live.leadership.keep())
+    once.once = True
+
+    taking = asyncio.create_task(once._take_lease())
+    await _run_until(clock, taking.done, 2 * TTL + 20)
+
+    assert taking.result() is False  # the daemon then exits EXIT_NOT_LEADER
+    assert live.leadership.held()
+    keeper.cancel()
+    await once.app.close()
+    await live.app.close()
