@@ -27,8 +27,8 @@ from bot.rand import make_rng
 log = get_logger("sellbot.leadership")
 
 LEADER, STANDBY = "leader", "standby"
-WAKE_AFTER_EXPIRY_S = 0.01
-RETRY_FAILED_RENEWAL_S = 1.0  # a database back from an outage keeps the lease if still held  # the lease is free once ``expires_at < now``: wake just after
+WAKE_AFTER_EXPIRY_S = 0.01  # the lease is free once ``expires_at < now``: wake just after
+RETRY_FAILED_RENEWAL_S = 1.0  # a database back from an outage keeps the lease if still held
 
 
 def new_instance_id() -> str:
