@@ -1,6 +1,7 @@
 """Command line: parse arguments, load settings, dispatch; exit codes are the contract.
 
-Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error.
+Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error; `run` also 3 (the
+leader lease was lost: it stopped trading) and 4 (`--once` while another daemon leads).
 """
 
 from __future__ import annotations
