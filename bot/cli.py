@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--api-key", default=None)
     serve.add_argument("--api-secret", default=None)
+    serve.add_argument(
+        "--book-streams", default=None, help="book kinds to publish: depth,ob (default) or none"
+    )
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

@@ -218,6 +218,7 @@ async def _sim(settings: Settings, *, args: argparse.Namespace) -> int:
         seed=args.seed,
         api_key=args.api_key,
         api_secret=args.api_secret,
+        book_streams=args.book_streams,
     )
 
 

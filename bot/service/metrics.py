@@ -127,6 +127,10 @@ class Metrics:
         self.stream_reconnects = Counter(
             "sellbot_stream_reconnects_total", "Public WebSocket stream reconnections"
         )
+        self.stream_books_polled = Gauge(
+            "sellbot_stream_books_polled",
+            "Markets whose books come from REST: the stream sent none by its timeout",
+        )
 
     def all(self) -> list[Counter | Gauge | Histogram]:
         return [v for v in vars(self).values() if isinstance(v, Counter | Gauge | Histogram)]

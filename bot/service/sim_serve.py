@@ -18,16 +18,28 @@ async def serve(
     seed: int,
     api_key: str | None,
     api_secret: str | None,
+    book_streams: str | None = None,
 ) -> int:
-    """Serve until SIGTERM/SIGINT; the exchange state lives as long as this process."""
+    """Serve until SIGTERM/SIGINT; the exchange state lives as long as this process.
+
+    ``book_streams`` is the ``--book-streams`` comma list (``depth,ob``, ``none``); None: both.
+    """
     from bot.sim.standalone import serve_forever
+    from bot.sim.websocket import parse_book_streams
 
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     if (api_key is None) != (api_secret is None):
         print("sellbot: give both --api-key and --api-secret, or neither")
         return 2
+    try:
+        kinds = None if book_streams is None else parse_book_streams(book_streams)
+    except ValueError as e:
+        print(f"sellbot: --book-streams: {e}")
+        return 2
     credentials = {api_key: api_secret} if api_key and api_secret else None
-    server = asyncio.create_task(serve_forever(host, port, seed, credentials, None))
+    server = asyncio.create_task(
+        serve_forever(host, port, seed, credentials, None, book_streams=kinds)
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.cancel)

@@ -18,7 +18,10 @@ log = get_logger("sellbot.streaming")
 
 
 class StreamingExchange:
-    """``inner`` with ``order_book`` served from the stream while it is in sync."""
+    """``inner`` with ``order_book`` served from the stream while it is in sync, else REST.
+
+    A market the stream sends no book for (``stream.health().books_via_rest``) is polled.
+    """
 
     def __init__(self, inner: Exchange, stream: SafeTradeStream) -> None:
         self.inner = inner
@@ -54,7 +57,8 @@ def stream_of(exchange: object) -> SafeTradeStream | None:
 class StreamReadiness:
     """The stream's part of ``/readyz``: not ready once it has been down longer than ``grace_s``.
 
-    Each call also brings the stream gauge and counters in ``metrics`` up to date.
+    Markets whose books come from REST are listed (``books_via_rest``) but keep it ready.
+    Each call also brings the stream gauges and counters in ``metrics`` up to date.
     """
 
     def __init__(self, stream: SafeTradeStream, metrics: Metrics, grace_s: float = 10.0) -> None:
@@ -67,6 +71,7 @@ class StreamReadiness:
         self._metrics.stream_connected.set(1.0 if health.connected else 0.0)
         self._metrics.stream_bad_messages.inc(health.bad_messages - bad)
         self._metrics.stream_reconnects.inc(health.reconnects - reconnects)
+        self._metrics.stream_books_polled.set(float(len(health.books_via_rest)))
         self._counted = (health.bad_messages, health.reconnects)
         down = health.down_for_s
         ready = down is None or down <= self._grace_s
@@ -76,6 +81,7 @@ class StreamReadiness:
             "last_message_age_s": _rounded(health.last_message_age_s),
             "reconnects": health.reconnects,
             "bad_messages": health.bad_messages,
+            "books_via_rest": list(health.books_via_rest),
         }
         if not ready:
             detail["reason"] = f"stream down for {down:.1f} s (grace {self._grace_s:g} s)"

@@ -58,10 +58,12 @@ async def serve_forever(
     state_path: Path | None,
     *,
     clock: Clock | None = None,
+    book_streams: frozenset[str] | None = None,
 ) -> None:
     """Serve the demo exchange until cancelled; print the URL and the credentials.
 
     ``credentials`` replaces the demo key (each key gets the demo balances); None keeps it.
+    ``book_streams`` limits the book kinds published (``"ob"``, ``"depth"``); None: both.
     """
     clock = clock or SystemClock()
     engine, demo_credentials = build_demo_engine(clock, seed)
@@ -73,6 +75,8 @@ async def serve_forever(
     creds = dict(credentials or demo_credentials)
     restored = state_path is not None and load_balances(engine, state_path)
     async with SimServer(engine, credentials=creds, clock=clock, host=host, port=port) as srv:
+        if book_streams is not None:
+            srv.hub.book_streams = book_streams
         print(f"SafeTrade simulator on {srv.base_url} (seed {seed})", flush=True)  # noqa: T201
         for key, secret in creds.items():
             print(f"  api key {key}  secret {secret}", flush=True)  # noqa: T201

@@ -2,8 +2,12 @@
 
 Public: ``global.tickers``, ``{market}.trades``, ``{market}.ob-snap`` / ``{market}.ob-inc``
 (a snapshot first, then increments with a ``sequence`` one higher each message; a level
-whose amount is ``"0"`` is gone). Private (auth headers on the handshake): ``order`` and
-``trade`` for the key's own orders and fills. Subscribe with
+whose amount is ``"0"`` is gone) and ``{market}.depth`` (the example client's stream: a whole
+``{"asks": [[price, amount], ...], "bids": [...]}`` snapshot on subscribing and whenever the
+book changed, without a sequence). ``book_streams`` picks which book kinds are published
+(``"ob"``, ``"depth"``); subscriptions to the others are accepted and never answered.
+Private (auth headers on the handshake):
+``order`` and ``trade`` for the key's own orders and fills. Subscribe with
 ``{"event": "subscribe", "streams": [...]}``. Trades, orders and fills are pushed as the
 engine reports them; books and tickers are published every ``interval_s`` on the clock.
 """
@@ -27,6 +31,20 @@ from bot.sim.rest import API_KEY
 
 _DEPTH = 50
 Levels = dict[str, str]
+BOOK_STREAM_KINDS = frozenset({"ob", "depth"})
+
+
+def parse_book_streams(text: str) -> frozenset[str]:
+    """Return the book kinds in a comma list (``"depth,ob"``; ``"none"`` for none).
+
+    Raises:
+        ValueError: an unknown kind.
+    """
+    kinds = {k.strip() for k in text.split(",")} - {"", "none"}
+    unknown = kinds - BOOK_STREAM_KINDS
+    if unknown:
+        raise ValueError(f"unknown book stream kinds {sorted(unknown)}; use ob, depth or none")
+    return frozenset(kinds)
 
 
 class _Conn:
@@ -37,6 +55,11 @@ class _Conn:
         self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue()  # str: sent raw
         self.sequence: dict[str, int] = {}
         self.sent: dict[str, tuple[Levels, Levels]] = {}
+        self.depth_sent: dict[str, tuple[Levels, Levels]] = {}
+
+
+def _pairs(levels: Levels) -> list[list[str]]:
+    return [[p, a] for p, a in levels.items()]
 
 
 def _levels(levels: tuple[Any, ...]) -> Levels:
@@ -52,13 +75,21 @@ def _diff(old: Levels, new: Levels) -> list[list[str]]:
 class WebSocketHub:
     """Connections, their subscriptions, and the publisher task."""
 
-    def __init__(self, engine: MatchingEngine, clock: Clock, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        engine: MatchingEngine,
+        clock: Clock,
+        *,
+        interval_s: float,
+        book_streams: frozenset[str] = BOOK_STREAM_KINDS,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.interval_s = interval_s
         self._conns: set[_Conn] = set()
         self._publisher: asyncio.Task[None] | None = None
         self.hold_books = False  # fault hook: no book snapshot goes out while set
+        self.book_streams = book_streams  # the book kinds published: "ob", "depth"
         engine.listeners.append(self._on_event)
 
     def routes(self) -> list[web.RouteDef]:
@@ -125,8 +156,12 @@ class WebSocketHub:
         conn.streams |= set(allowed)
         conn.queue.put_nowait({"success": {"message": "subscribed", "streams": allowed}})
         for stream in allowed:
-            if stream.endswith((".ob-snap", ".ob-inc")):
-                self._snapshot(conn, stream.rsplit(".", 1)[0])
+            market, _, kind = stream.rpartition(".")
+            if kind in ("ob-snap", "ob-inc"):
+                self._snapshot(conn, market)
+            elif kind == "depth":
+                conn.depth_sent.pop(market, None)  # a new subscriber gets a snapshot at once
+                self._depth(conn, market)
 
     def _allowed(self, conn: _Conn, stream: str) -> bool:
         if stream in ("order", "trade", "balance"):
@@ -151,23 +186,41 @@ class WebSocketHub:
                 market, _, kind = stream.rpartition(".")
                 if kind in ("ob-snap", "ob-inc") and market not in conn.sent:
                     self._snapshot(conn, market)
+                elif kind == "depth":
+                    self._depth(conn, market)
 
-    def _snapshot(self, conn: _Conn, market: str) -> None:
-        if self.hold_books:
-            return
+    def _levels_of(self, market: str, kind: str) -> tuple[Levels, Levels] | None:
+        """Return ``market``'s book to publish as ``kind``, or None (held, off, unknown)."""
+        if self.hold_books or kind not in self.book_streams:
+            return None
         try:
             book = self.engine.order_book(market, _DEPTH)
         except SimError:
+            return None
+        return _levels(book.bids), _levels(book.asks)
+
+    def _depth(self, conn: _Conn, market: str) -> None:
+        """Send a ``.depth`` snapshot unless the subscriber already has this book."""
+        levels = self._levels_of(market, "depth")
+        if levels is None or conn.depth_sent.get(market) == levels:
             return
-        bids, asks = _levels(book.bids), _levels(book.asks)
+        conn.depth_sent[market] = levels
+        bids, asks = levels
+        conn.queue.put_nowait({f"{market}.depth": {"asks": _pairs(asks), "bids": _pairs(bids)}})
+
+    def _snapshot(self, conn: _Conn, market: str) -> None:
+        levels = self._levels_of(market, "ob")
+        if levels is None:
+            return
+        bids, asks = levels
         seq = conn.sequence.get(market, 0) + 1
         conn.sequence[market] = seq
         conn.sent[market] = (bids, asks)
         conn.queue.put_nowait(
             {
                 f"{market}.ob-snap": {
-                    "bids": [[p, a] for p, a in bids.items()],
-                    "asks": [[p, a] for p, a in asks.items()],
+                    "bids": _pairs(bids),
+                    "asks": _pairs(asks),
                     "sequence": seq,
                 }
             }
@@ -193,7 +246,7 @@ class WebSocketHub:
             self.publish()
 
     def publish(self) -> None:
-        """Push book increments and tickers to every subscriber (the periodic step)."""
+        """Push book increments, changed depth snapshots and tickers (the periodic step)."""
         tickers: dict[str, Any] | None = None
         for conn in list(self._conns):
             if "global.tickers" in conn.streams:
@@ -205,6 +258,10 @@ class WebSocketHub:
             for market in list(conn.sent):
                 if f"{market}.ob-inc" in conn.streams or f"{market}.ob-snap" in conn.streams:
                     self._increment(conn, market)
+            for stream in sorted(conn.streams):
+                market, _, kind = stream.rpartition(".")
+                if kind == "depth":
+                    self._depth(conn, market)
 
     def _on_event(self, key: str, event: SimEvent) -> None:
         if not self._conns:

@@ -159,6 +159,11 @@ def stream_ob_inc(market: str) -> str:
     return f"{market}.ob-inc"
 
 
+def stream_depth(market: str) -> str:
+    """The example client's book stream; its payload is assumed (docs/websocket.md)."""
+    return f"{market}.depth"
+
+
 def stream_trades(market: str) -> str:
     return f"{market}.trades"
 

@@ -1,9 +1,19 @@
 """WebSocket streams (Ranger): local order books, public trades, our order and trade updates.
 
-Order books arrive as ``{market}.ob-snap`` then ``{market}.ob-inc`` messages whose
-``sequence`` grows by one; a gap means we missed something, so the book is dropped and the
-market resubscribed for a fresh snapshot. A dropped connection is re-opened after a capped,
-fully jittered back-off and every stream is subscribed again. A message that does not parse
+Each market's book is subscribed in two kinds: ``ob`` (``{market}.ob-inc``: an ``ob-snap``
+then ``ob-inc`` increments whose ``sequence`` grows by one) and ``depth`` (``{market}.depth``,
+the example client's stream). The ``.depth`` payload is assumed, as nowhere documented:
+``{"asks": [[price, amount], ...], "bids": [...], "sequence": N}`` with the sequence optional,
+each frame a whole snapshot; capturing the first 20 live frames and comparing them with REST
+depth confirms or refutes it (docs/websocket.md). The first kind to deliver a snapshot on a
+connection serves that market; the other is unsubscribed, and its frames still in flight are
+validated and dropped. A market with no book ``book_timeout_s`` after subscribing is logged
+once (``stream_books_missing``) and listed in ``health().books_via_rest``: its book comes
+from REST polling.
+
+An ``ob-inc`` gap means we missed something, so the book is dropped and the market
+resubscribed for a fresh snapshot. A dropped connection is re-opened after a capped, fully
+jittered back-off and every stream is subscribed again. A message that does not parse
 (levels are validated as REST levels are) ends the connection the same way: the books are
 dropped, so ``book()`` answers None until a fresh snapshot. Everything is optional: the
 executors poll over REST and use ``book()`` only when it is in sync.
@@ -28,6 +38,7 @@ from bot.domain.orders import Fill, Order
 from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade import endpoints
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
+from bot.exchange.safetrade.blocks import USER_AGENT_HEADERS, BlockNotice
 from bot.exchange.safetrade.wire import parse_book_levels, parse_fills, parse_order
 from bot.logs import get_logger
 
@@ -51,6 +62,7 @@ class StreamHealth:
     last_message_age_s: float | None  # None before the first message
     reconnects: int
     bad_messages: int
+    books_via_rest: tuple[str, ...] = ()  # no streamed book by the timeout: REST serves them
 
 
 @dataclass
@@ -61,19 +73,25 @@ class LocalBook:
     bids: dict[Decimal, Decimal] = field(default_factory=dict)
     asks: dict[Decimal, Decimal] = field(default_factory=dict)
     sequence: int | None = None
+    synced: bool = False  # a snapshot applied and no gap since
 
-    def snapshot(self, payload: dict[str, Any]) -> None:
-        """Replace the book. Raises: MalformedResponse, ValueError (nothing is changed then)."""
+    def snapshot(self, payload: dict[str, Any], *, sequenced: bool = True) -> None:
+        """Replace the book; unless ``sequenced`` (``ob-snap``) the sequence is optional.
+
+        Raises: MalformedResponse, ValueError (nothing is changed then).
+        """
         bids, asks = _sides(payload)
-        seq = _sequence(payload)
+        has_sequence = any(name in payload for name in endpoints.WS_SEQUENCE_FIELDS)
+        seq = _sequence(payload) if sequenced or has_sequence else None
         self.bids = {p: a for p, a in bids if a != 0}
         self.asks = {p: a for p, a in asks if a != 0}
         self.sequence = seq
+        self.synced = True
 
     def increment(self, payload: dict[str, Any]) -> None:
         """Apply an increment. Raises: SequenceGap, MalformedResponse, ValueError."""
         seq = _sequence(payload)
-        if self.sequence is None or seq != self.sequence + 1:
+        if not self.synced or self.sequence is None or seq != self.sequence + 1:
             raise SequenceGap(f"{self.market}: expected {self.sequence} + 1, got {seq}")
         bids, asks = _sides(payload)
         for side, changes in ((self.bids, bids), (self.asks, asks)):
@@ -112,6 +130,15 @@ def _sides(payload: dict[str, Any]) -> tuple[Levels, Levels]:
     return parse_book_levels(payload.get("bids", [])), parse_book_levels(payload.get("asks", []))
 
 
+# Book stream suffix -> the kind it belongs to; the kinds' streams are ``_book_streams``
+_BOOK_KINDS = {"ob-snap": "ob", "ob-inc": "ob", "depth": "depth"}
+
+
+def _book_streams(market: str) -> dict[str, list[str]]:
+    """Return each book kind's subscription for ``market`` (``ob-inc`` brings an ``ob-snap``)."""
+    return {"ob": [endpoints.stream_ob_inc(market)], "depth": [endpoints.stream_depth(market)]}
+
+
 OrderListener = Callable[[Order], None]
 FillListener = Callable[[Fill], None]
 
@@ -130,6 +157,7 @@ class SafeTradeStream:
         api_secret: str | None = None,
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
+        book_timeout_s: float = 10.0,
     ) -> None:
         self._base_url = base_url
         self._clock = clock
@@ -138,9 +166,13 @@ class SafeTradeStream:
         self._key, self._secret = api_key, api_secret
         self._nonces = NonceSource(clock)
         self._backoff = (backoff_base_s, backoff_cap_s)
+        self._book_timeout_s = book_timeout_s
         self._session: aiohttp.ClientSession | None = None
+        self._blocks = BlockNotice()  # a refused handshake's block is logged once
         self._tasks: list[asyncio.Task[None]] = []
         self.books: dict[str, LocalBook] = {}
+        self.book_kinds: dict[str, str] = {}  # market -> the kind serving it on this connection
+        self._books_missing: set[str] = set()  # no book by the timeout on this connection
         self.order_listeners: list[OrderListener] = []
         self.fill_listeners: list[FillListener] = []
         self.connects = 0
@@ -155,7 +187,7 @@ class SafeTradeStream:
     def book(self, market: str, depth: int = 50) -> OrderBook | None:
         """Return the streamed book if it is in sync, else None (poll REST instead)."""
         local = self.books.get(market)
-        if local is None or local.sequence is None or not self.connected["public"]:
+        if local is None or not local.synced or not self.connected["public"]:
             return None
         return local.to_order_book(depth)
 
@@ -169,10 +201,15 @@ class SafeTradeStream:
             last_message_age_s=None if last is None else now - last,
             reconnects=max(0, self._public_connects - 1),
             bad_messages=self.bad_messages,
+            books_via_rest=self.books_via_rest(),
         )
 
+    def books_via_rest(self) -> tuple[str, ...]:
+        """Return the markets that got no streamed book by the timeout (REST serves them)."""
+        return tuple(sorted(m for m in self._books_missing if m not in self.book_kinds))
+
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(headers=USER_AGENT_HEADERS)
         self._tasks.append(asyncio.create_task(self._run(private=False), name="ws-public"))
         if self._key and self._secret:
             self._tasks.append(asyncio.create_task(self._run(private=True), name="ws-private"))
@@ -192,7 +229,8 @@ class SafeTradeStream:
             return [endpoints.STREAM_ORDER, endpoints.STREAM_TRADE]
         streams = []
         for market in self._markets:
-            streams += [endpoints.stream_ob_inc(market), endpoints.stream_trades(market)]
+            kinds = _book_streams(market)
+            streams += [*kinds["ob"], *kinds["depth"], endpoints.stream_trades(market)]
         return streams
 
     async def _run(self, *, private: bool) -> None:
@@ -203,10 +241,12 @@ class SafeTradeStream:
             opened, healthy = self._clock.monotonic(), False
             try:
                 healthy = await self._connection(private) > 0
+                self._blocks.note(name, None)
             except asyncio.CancelledError:
                 raise
             except (BadMessage, aiohttp.ClientError, OSError, ExchangeError, ValueError) as e:
                 log.warning("stream_disconnected", stream=name, error=type(e).__name__)
+                self._blocks.note(name, e)
                 healthy = isinstance(e, BadMessage) and self._clock.monotonic() - opened >= cap
             self._disconnected(private)
             failures = 0 if healthy else failures + 1  # bad frames in a row back off further
@@ -218,7 +258,7 @@ class SafeTradeStream:
             self.connected["private"] = False
             return
         self.connected["public"] = False
-        self.books.clear()  # stale from here on: a fresh snapshot follows the next subscription
+        self._forget_books()  # stale from here on: a fresh snapshot follows the next subscription
         if self._down_since is None:
             self._down_since = self._clock.monotonic()
 
@@ -237,13 +277,36 @@ class SafeTradeStream:
         async with self._session.ws_connect(url, headers=headers, heartbeat=30) as ws:
             self._connected(private)
             await ws.send_str(json.dumps(self._subscribe(self._streams(private))))
-            async for msg in ws:
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    break
-                for resubscribe in self._apply(msg.data, private):
-                    await ws.send_str(json.dumps(resubscribe))
-                handled += 1
+            watch = None if private else asyncio.create_task(self._watch_books())
+            try:
+                async for msg in ws:
+                    if msg.type is not aiohttp.WSMsgType.TEXT:
+                        break
+                    for resubscribe in self._apply(msg.data, private):
+                        await ws.send_str(json.dumps(resubscribe))
+                    handled += 1
+            finally:
+                if watch is not None:
+                    watch.cancel()
         return handled
+
+    async def _watch_books(self) -> None:
+        """After the timeout, log and remember the markets the stream sent no book for."""
+        await self._clock.sleep(self._book_timeout_s)
+        missing = {m for m in self._markets if m not in self.book_kinds}
+        self._books_missing = missing
+        if missing:
+            log.warning(
+                "stream_books_missing",
+                markets=sorted(missing),
+                fallback="rest",
+                timeout_s=self._book_timeout_s,
+            )
+
+    def _forget_books(self) -> None:
+        self.books.clear()
+        self.book_kinds.clear()
+        self._books_missing = set()
 
     def _connected(self, private: bool) -> None:
         self.connects += 1
@@ -251,7 +314,7 @@ class SafeTradeStream:
             self.connected["private"] = True
             return
         self._public_connects += 1
-        self.books.clear()
+        self._forget_books()
         self.connected["public"] = True
         self._down_since = None
 
@@ -279,11 +342,8 @@ class SafeTradeStream:
         replies: list[dict[str, Any]] = []
         for stream, payload in message.items():
             market, _, kind = stream.rpartition(".")
-            if kind == "ob-snap":
-                self.books.setdefault(market, LocalBook(market)).snapshot(payload)
-                self.snapshots += 1
-            elif kind == "ob-inc":
-                replies += self._increment(market, payload)
+            if kind in _BOOK_KINDS:
+                replies += self._book_message(market, kind, payload)
             elif stream == endpoints.STREAM_ORDER:
                 order = parse_order(payload)
                 for on_order in self.order_listeners:
@@ -294,6 +354,29 @@ class SafeTradeStream:
                         on_fill(fill)
         return replies
 
+    def _book_message(self, market: str, kind: str, payload: Any) -> list[dict[str, Any]]:
+        """Apply a book frame of the kind serving ``market``; the first snapshot picks the kind.
+
+        A frame of the other kind is validated (a bad one drops the connection as any bad
+        frame does) and dropped; picking a kind unsubscribes the other.
+        """
+        chosen = self.book_kinds.get(market)
+        if chosen is not None and chosen != _BOOK_KINDS[kind]:
+            _sides(payload)
+            return []
+        if kind == "ob-inc":
+            return self._increment(market, payload)
+        self.books.setdefault(market, LocalBook(market)).snapshot(
+            payload, sequenced=kind == "ob-snap"
+        )
+        self.snapshots += 1
+        if chosen is not None:
+            return []
+        chosen = self.book_kinds[market] = _BOOK_KINDS[kind]
+        log.info("stream_book_kind", market=market, kind=chosen)
+        others = [s for k, ss in _book_streams(market).items() if k != chosen for s in ss]
+        return [self._subscribe(others, endpoints.WS_UNSUBSCRIBE)]
+
     def _increment(self, market: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
         book = self.books.setdefault(market, LocalBook(market))
         try:
@@ -301,8 +384,8 @@ class SafeTradeStream:
         except SequenceGap as e:
             self.gaps += 1
             log.info("stream_sequence_gap", market=market, detail=str(e))
-            book.sequence = None
-            streams = [endpoints.stream_ob_inc(market)]
+            book.sequence, book.synced = None, False
+            streams = _book_streams(market)["ob"]
             return [
                 self._subscribe(streams, endpoints.WS_UNSUBSCRIBE),
                 self._subscribe(streams),
