@@ -10,6 +10,10 @@ ExchangeError
 │   ├── RateLimited          429; ``retry_after_s`` when the server says
 │   └── ExchangeUnavailable  5xx, connection failure, timeout, maintenance page
 ├── OrderOutcomeUnknown      an order write may or may not have happened: resolve by lookup
+├── ExchangeBlocked          a Cloudflare challenge, a region block or a proxy's 403 page
+│                            stands between us and the exchange: nothing to fix by retrying
+│                            (reads are not retried), not an order outcome (an order write
+│                            answered so is OrderOutcomeUnknown); ``reason`` says which
 └── MalformedResponse        the body is not what the API promises (bad JSON, missing fields)
 """
 
@@ -62,3 +66,12 @@ class OrderOutcomeUnknown(ExchangeError):
 
 class MalformedResponse(ExchangeError):
     pass
+
+
+class ExchangeBlocked(ExchangeError):
+    """The request was stopped in front of the exchange; ``reason`` is one short line."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status

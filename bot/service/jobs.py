@@ -1,4 +1,9 @@
-"""Thin APScheduler job wrappers: bind log context, catch and log at the boundary, never raise."""
+"""Thin APScheduler job wrappers: bind log context, catch and log at the boundary, never raise.
+
+A job stopped by a block page in front of the exchange (``ExchangeBlocked``: a Cloudflare
+challenge, a region block) logs one ``exchange_blocked`` warning with the reason, no traceback:
+nothing in our code failed, and the next run tries again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.exchange.errors import ExchangeBlocked
 from bot.ids import new_cycle_id
 from bot.logs import get_logger
 from bot.service.metrics import Metrics
@@ -27,6 +33,9 @@ def guarded(name: str, job: Job, metrics: Metrics) -> Callable[[], Awaitable[Non
                 await job()
             except asyncio.CancelledError:
                 raise
+            except ExchangeBlocked as e:
+                metrics.exchange_blocked.inc(job=name, reason=e.reason)
+                log.warning("exchange_blocked", reason=e.reason, status=e.status)
             except Exception:  # the scheduler must outlive any one job
                 metrics.job_errors.inc(job=name)
                 log.exception("job_failed")

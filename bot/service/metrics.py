@@ -116,6 +116,9 @@ class Metrics:
         )
         self.cycles = Counter("sellbot_cycles_total", "Prioritisation cycles by outcome")
         self.job_errors = Counter("sellbot_job_errors_total", "Scheduler jobs that raised")
+        self.exchange_blocked = Counter(
+            "sellbot_exchange_blocked_total", "Jobs stopped by a block page, by job and reason"
+        )
         self.running = Gauge("sellbot_executions_running", "Executions running now")
         self.paused = Gauge("sellbot_paused", "1 when the kill switch is on")
         self.stream_connected = Gauge(

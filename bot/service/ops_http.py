@@ -1,4 +1,8 @@
-"""Health and metrics over HTTP: ``/healthz``, ``/readyz``, ``/metrics``."""
+"""Health and metrics over HTTP: ``/healthz``, ``/readyz``, ``/metrics``.
+
+An exchange check that raises ``ExchangeBlocked`` makes ``/readyz`` say why: its ``exchange``
+entry is then ``{"ready": false, "blocked": "<reason>"}`` instead of ``false``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.exchange.errors import ExchangeBlocked
 from bot.service.metrics import Metrics
 
 Check = Callable[[], Awaitable[bool]]
+Verdict = bool | str  # a str: not ready, the exchange is blocked for this reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +42,13 @@ class ReadinessChecks:
     exchange_cache_s: float = 0.0
 
 
-async def _run_check(check: Check, timeout_s: float) -> bool:
+async def _run_check(check: Check, timeout_s: float) -> Verdict:
     try:
         return await asyncio.wait_for(check(), timeout_s)
     except asyncio.CancelledError:
         raise
+    except ExchangeBlocked as e:
+        return e.reason
     except Exception:  # a failing dependency means "not ready", not a crash
         return False
 
@@ -52,10 +60,10 @@ class CachedCheck:
         self._check, self._clock = check, clock
         self._ttl_s, self._timeout_s = ttl_s, timeout_s
         self._lock = asyncio.Lock()
-        self._answer: tuple[float, bool] | None = None
+        self._answer: tuple[float, Verdict] | None = None
         self.runs = 0
 
-    async def __call__(self) -> bool:
+    async def __call__(self) -> Verdict:
         async with self._lock:  # concurrent requests wait for the one call in flight
             now = self._clock.monotonic()
             if self._answer is not None and now - self._answer[0] < self._ttl_s:
@@ -66,7 +74,7 @@ class CachedCheck:
             return ok
 
 
-def _exchange_check(checks: ReadinessChecks) -> Check:
+def _exchange_check(checks: ReadinessChecks) -> Callable[[], Awaitable[Verdict]]:
     if checks.clock is None or checks.exchange_cache_s <= 0:
         return lambda: _run_check(checks.exchange, checks.timeout_s)
     return CachedCheck(checks.exchange, checks.clock, checks.exchange_cache_s, checks.timeout_s)
@@ -83,11 +91,11 @@ def create_ops_app(metrics: Metrics, checks: ReadinessChecks) -> web.Application
             _run_check(checks.database, checks.timeout_s), exchange_ok()
         )
         result: dict[str, object] = {
-            "database": db_ok,
-            "exchange": ex_ok,
+            "database": db_ok is True,
+            "exchange": ex_ok if isinstance(ex_ok, bool) else {"ready": False, "blocked": ex_ok},
             "scheduler": checks.scheduler(),
         }
-        ready = db_ok and ex_ok and bool(result["scheduler"])
+        ready = db_ok is True and ex_ok is True and bool(result["scheduler"])
         if checks.stream is not None:
             stream = checks.stream()
             result["stream"] = {"ready": stream.ready, **stream.detail}

@@ -6,10 +6,17 @@ Per request, drawn from the plan's own seeded rng: added latency (uniform up to
 (the order IS placed, then the answer is dropped, turned into a 500, or delayed past the
 client's timeout). ``force(kind)`` queues a fault for the next eligible request, for tests.
 ``maintenance`` lists markets whose state is set to disabled while they are in it.
+
+In front of all that, as Cloudflare stands in front of safe.trade: ``challenge_default_ua``
+answers a challenge page to a plain HTTP client's User-Agent (aiohttp's, requests', or none),
+``challenge_all`` to every request, ``geo_block`` a region-block page to every request; on
+REST and on the WebSocket handshake. ``lost_mode="challenge"`` places the order and answers a
+challenge page instead.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -21,7 +28,10 @@ if TYPE_CHECKING:
     from bot.sim.engine import MatchingEngine
 
 FaultKind = Literal["none", "status_5xx", "rate_limited", "reset", "lost_response"]
-LostMode = Literal["reset", "status_500", "timeout"]
+LostMode = Literal["reset", "status_500", "timeout", "challenge"]
+BlockKind = Literal["challenge", "geo_block"]
+# Python/3.11 aiohttp/3.9.5, python-requests/2.31, or no User-Agent at all
+_PLAIN_CLIENT = re.compile(r"^(?:Python/\S+ aiohttp/|python-requests/|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,9 @@ class FaultPlan:
     lost_mode: LostMode = "status_500"
     lost_timeout_s: float = 60.0
     html_5xx_share: float = 0.0  # share of 5xx answered with a proxy's HTML page
+    challenge_default_ua: bool = False
+    challenge_all: bool = False
+    geo_block: bool = False
     maintenance: set[str] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
 
@@ -64,6 +77,21 @@ class FaultPlan:
         self.p_5xx = self.p_429 = self.p_latency = self.p_reset = self.p_lost_response = 0.0
         self._forced.clear()
         self.maintenance.clear()
+        self.challenge_default_ua = self.challenge_all = self.geo_block = False
+
+    def block(self, user_agent: str | None) -> BlockKind | None:
+        """Return the page standing in front of the exchange for this request, if any."""
+        kind: BlockKind
+        if self.geo_block:
+            kind = "geo_block"
+        elif self.challenge_all or (
+            self.challenge_default_ua and _PLAIN_CLIENT.match(user_agent or "")
+        ):
+            kind = "challenge"
+        else:
+            return None
+        self.counters[kind] += 1
+        return kind
 
     def draw(self, *, write: bool = False) -> Fault:
         """Return the fault for one request (``write``: it places an order)."""

@@ -1,8 +1,8 @@
 """The simulator over HTTP: SafeTrade REST and WebSocket under ``/api/v2``.
 
-Middlewares, outermost first: faults (from a ``FaultPlan``), errors (``SimError`` → JSON
-``{"errors": [code]}``), authentication of private paths. ``SimServer`` runs the app on
-127.0.0.1 (port 0 picks a free port) as an async context manager.
+Middlewares, outermost first: faults (from a ``FaultPlan``: block pages first), errors
+(``SimError`` → JSON ``{"errors": [code]}``), authentication of private paths. ``SimServer``
+runs the app on 127.0.0.1 (port 0 picks a free port) as an async context manager.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.clock import Clock
 from bot.sim.auth import Authenticator
 from bot.sim.engine import MatchingEngine
-from bot.sim.faults import Fault, FaultPlan
+from bot.sim.faults import BlockKind, Fault, FaultPlan
 from bot.sim.records import SimError
 from bot.sim.rest import API_KEY, RestApi
 from bot.sim.websocket import WebSocketHub
@@ -25,6 +25,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PRIVATE = ("/api/v2/trade/market/", "/api/v2/trade/account/", "/api/v2/websocket/private")
 _ORDER_WRITES = "/api/v2/trade/market/orders"
 _MAINTENANCE_PAGE = "<html><body><h1>502 Bad Gateway</h1>maintenance</body></html>"
+# What Cloudflare answers in front of safe.trade (shapes as public clients report them)
+_CHALLENGE_PAGE = (
+    '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+    '<meta http-equiv="refresh" content="390"></head><body><noscript>Enable JavaScript and '
+    'cookies to continue</noscript><script src="/cdn-cgi/challenge-platform/h/g/orchestrate/'
+    'chl_page/v1"></script></body></html>'
+)
+_GEO_BLOCK_PAGE = (
+    "<!DOCTYPE html><html><head><title>SafeTrade</title></head><body><h1>Sorry</h1>"
+    "<p>SafeTrade does not currently allow trading or new signups for Canadians.</p>"
+    "</body></html>"
+)
 
 
 def _error(status: int, code: str) -> web.Response:
@@ -49,6 +61,9 @@ class _Middlewares:
         plan = self.faults
         if plan is None:
             return await handler(request)
+        blocked = plan.block(request.headers.get("User-Agent"))
+        if blocked is not None:
+            return _block_page(blocked, plan.counters[blocked])
         plan.apply_maintenance(self.engine)
         fault = plan.draw(write=_is_write(request))
         if fault.latency_s > 0:
@@ -81,6 +96,8 @@ class _Middlewares:
         if plan.lost_mode == "timeout":
             await self.clock.sleep(plan.lost_timeout_s)
             return response
+        if plan.lost_mode == "challenge":
+            return _block_page("challenge", plan.counters["lost_response"])
         return _error(500, "server.internal_error")
 
     @web.middleware
@@ -105,6 +122,15 @@ def _reset(request: web.Request) -> web.StreamResponse:
     if transport is not None:
         transport.abort()
     return web.Response(status=500)  # never delivered: the transport is gone
+
+
+def _block_page(kind: BlockKind, serial: int) -> web.Response:
+    """Answer as Cloudflare does: 403, HTML, ``server: cloudflare``, a ``cf-ray`` id."""
+    headers = {"Server": "cloudflare", "CF-RAY": f"{serial:016x}-YYZ"}
+    if kind == "challenge":
+        headers["cf-mitigated"] = "challenge"
+    page = _CHALLENGE_PAGE if kind == "challenge" else _GEO_BLOCK_PAGE
+    return web.Response(status=403, text=page, content_type="text/html", headers=headers)
 
 
 async def _not_found(request: web.Request) -> web.Response:

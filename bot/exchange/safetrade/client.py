@@ -28,6 +28,7 @@ from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
 from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType
 from bot.exchange.errors import (
     AuthError,
+    ExchangeBlocked,
     ExchangeUnavailable,
     MalformedResponse,
     OrderOutcomeUnknown,
@@ -39,7 +40,7 @@ from bot.exchange.retry import RetryPolicy
 from bot.exchange.safetrade import endpoints as ep
 from bot.exchange.safetrade import wire
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
-from bot.exchange.safetrade.errors import error_codes, map_error
+from bot.exchange.safetrade.errors import blocked_error, error_codes, map_error
 
 Params = Mapping[str, str | int]
 
@@ -87,6 +88,7 @@ class SafeTradeClient:
         time_sync_interval_s: float = 600.0,
         max_body_bytes: int = 8 * 1024 * 1024,
         find_scan_pages: int = 3,
+        user_agent: str = ep.USER_AGENT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         key = _reveal(api_key)
@@ -104,6 +106,7 @@ class SafeTradeClient:
         self._sync_lock = asyncio.Lock()
         self._max_body = max_body_bytes
         self._scan_pages = find_scan_pages
+        self.user_agent = user_agent  # a default client User-Agent invites a challenge
         self._sent: OrderedDict[str, tuple[OrderRequest, datetime]] = OrderedDict()
         self._attributed: dict[str, str] = {}  # exchange order id → our client id
 
@@ -142,7 +145,7 @@ class SafeTradeClient:
     ) -> Any:
         """Send one request and return its decoded JSON body (no retry)."""
         await self._limiter.acquire()
-        headers = self._auth() if private else {}
+        headers = {ep.HEADER_USER_AGENT: self.user_agent, **(self._auth() if private else {})}
         data = None
         if body is not None:
             data = json.dumps(body)
@@ -167,6 +170,9 @@ class SafeTradeClient:
             elapsed_ms=round((self._clock.monotonic() - started) * 1000, 1),
         )
         if 200 <= status < 300:
+            blocked = blocked_error(status, raw, response_headers)  # a 200 challenge page
+            if blocked is not None:
+                raise blocked
             return wire.parse_json(raw)
         if status == 401 and ep.NONCE_CODES & set(error_codes(raw)):
             raise NonceRejected(f"HTTP 401: {', '.join(sorted(ep.NONCE_CODES))}")
@@ -309,8 +315,8 @@ class SafeTradeClient:
         """Place an order once; never re-sent.
 
         Raises:
-            OrderOutcomeUnknown: timeout, connection failure, 5xx or malformed answer; the
-                order may exist: resolve with ``find_order(request.market, request.client_id)``.
+            OrderOutcomeUnknown: timeout, connection failure, 5xx, malformed answer or a block
+                page; the order may exist: resolve with ``find_order(market, client_id)``.
             InsufficientBalance, InvalidOrder, AuthError, RateLimited: refused, not placed.
         """
         body = {
@@ -327,7 +333,7 @@ class SafeTradeClient:
             order = wire.parse_order(await self._call("POST", ep.ORDERS, body=body, private=True))
         except RateLimited:
             raise
-        except (TransientError, MalformedResponse) as e:
+        except (TransientError, MalformedResponse, ExchangeBlocked) as e:
             log.warning(
                 "order_outcome_unknown", client_id=request.client_id, error=type(e).__name__
             )

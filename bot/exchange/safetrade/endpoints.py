@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot import __version__
 from bot.domain.orders import OrderState
 
 # --- auth headers (example client) ---
@@ -136,6 +137,35 @@ INVALID_ORDER_CODES: Final = frozenset(
     }
 )
 ERROR_LIST_FIELDS: Final = ("errors", "error", "message")
+
+# --- Cloudflare and blocks (evidenced: public clients, 2025-2026; see safetrade-api.md) ---
+# A plain HTTP client's default User-Agent invites a challenge; every request sends this one
+USER_AGENT: Final = f"Mozilla/5.0 (compatible; sellbot/{__version__})"
+HEADER_USER_AGENT: Final = "User-Agent"
+# Headers Cloudflare puts on what it answers itself (``cf-ray`` is on every answer through it)
+CF_MITIGATED: Final = "cf-mitigated"  # value ``challenge`` on a challenge page
+CF_RAY: Final = "cf-ray"
+CF_SERVER: Final = "cloudflare"  # the ``server`` header
+BLOCK_STATUSES: Final = frozenset({403, 503})
+# Text of a challenge page: its title "Just a moment..." (evidenced), then markers of
+# Cloudflare's challenge markup (assumption: from its public pages, not seen on safe.trade)
+CHALLENGE_PHRASES: Final = (
+    "just a moment",
+    "challenge-platform",
+    "cf-chl",
+    "cf_chl",
+    "checking your browser",
+    "attention required",
+)
+# Text of the geo-block page (evidenced: 403 HTML on REST and on the WebSocket handshake)
+GEO_BLOCK_PHRASES: Final = ("does not currently allow trading",)
+REASON_CHALLENGE: Final = "Cloudflare challenge"
+REASON_REGION: Final = "region blocked"
+
+
+def reason_proxy(status: int) -> str:
+    return f"blocked by a proxy (HTTP {status})"
+
 
 # --- WebSocket (Ranger) ---
 WS_PUBLIC: Final = "/websocket/public"

@@ -1,12 +1,17 @@
 """Map an HTTP error response to the ``ExchangeError`` tree: the one mapping point.
 
+429                                   → RateLimited(retry_after_s from Retry-After)
+a block page (``blocked_error``)      → ExchangeBlocked(reason)
 401/403 (or any ``authz.*`` code)     → AuthError
 404 (or ``record.not_found``)         → NotFound
 422/400 insufficient-balance codes    → InsufficientBalance
 422/400 anything else                 → InvalidOrder
-429                                   → RateLimited(retry_after_s from Retry-After)
-5xx, or an HTML page                  → ExchangeUnavailable
+5xx, or another HTML page             → ExchangeUnavailable
 anything else, or a non-JSON 4xx body → MalformedResponse
+
+A block page is any answer with ``cf-mitigated: challenge``, or an HTML one that is a Cloudflare
+challenge (at 403/503, or from Cloudflare), a region block, any other 403, or a 2xx from
+Cloudflare; the client asks ``blocked_error`` about 2xx answers too, which never reach here.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from bot.exchange.errors import (
     AuthError,
+    ExchangeBlocked,
     ExchangeError,
     ExchangeUnavailable,
     InsufficientBalance,
@@ -31,6 +37,7 @@ from bot.exchange.safetrade import endpoints as ep
 from bot.exchange.safetrade.wire import parse_json
 
 _MAX_CODES = 8
+_SCAN_CHARS = 64 * 1024  # a block page says what it is near its start
 _MAX_CODE_LEN = 96
 
 
@@ -90,6 +97,32 @@ def _looks_like_html(body: str, headers: Mapping[str, str]) -> bool:
     return "html" in content_type or start.startswith(("<!doctype", "<html"))
 
 
+def _from_cloudflare(headers: Mapping[str, str]) -> bool:
+    server = (_header(headers, "Server") or "").strip().lower()
+    return server == ep.CF_SERVER or _header(headers, ep.CF_RAY) is not None
+
+
+def blocked_error(
+    status: int, body: bytes | str, headers: Mapping[str, str]
+) -> ExchangeBlocked | None:
+    """Return the block a response is (challenge, region, proxy 403), or None; any status."""
+    raw = body[:_SCAN_CHARS]
+    text = (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw).lower()
+    if (_header(headers, ep.CF_MITIGATED) or "").strip().lower() == "challenge":
+        return ExchangeBlocked(ep.REASON_CHALLENGE, status=status)
+    if not _looks_like_html(text, headers):
+        return None
+    if any(phrase in text for phrase in ep.GEO_BLOCK_PHRASES):
+        return ExchangeBlocked(ep.REASON_REGION, status=status)
+    cloudflare = _from_cloudflare(headers)
+    challenge = any(phrase in text for phrase in ep.CHALLENGE_PHRASES)
+    if challenge and (cloudflare or status in ep.BLOCK_STATUSES):
+        return ExchangeBlocked(ep.REASON_CHALLENGE, status=status)
+    if status == 403 or (200 <= status < 300 and cloudflare):
+        return ExchangeBlocked(ep.reason_proxy(status), status=status)
+    return None
+
+
 def map_error(
     status: int, body: bytes | str, headers: Mapping[str, str], *, now: datetime | None = None
 ) -> ExchangeError:
@@ -99,6 +132,9 @@ def map_error(
     detail = f"HTTP {status}" + (f": {', '.join(codes)}" if codes else "")
     if status == 429:
         return RateLimited(detail, retry_after_s=retry_after_s(headers, now))
+    blocked = blocked_error(status, text, headers)
+    if blocked is not None:
+        return blocked
     if status >= 500 or _looks_like_html(text, headers):
         return ExchangeUnavailable(detail)
     if status in (401, 403) or any(c in ep.AUTH_CODES or c.startswith("authz.") for c in codes):
