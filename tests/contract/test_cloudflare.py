@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from bot.bootstrap import build_app
 from bot.clock import SystemClock
 from bot.domain.orders import OrderRequest, OrderState, OrderType, Side
 from bot.exchange.errors import ExchangeBlocked, OrderOutcomeUnknown
@@ -20,10 +21,13 @@ from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import SafeTradeStream
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.tracker import OrderTracker
+from bot.service.cycle import run_prioritisation_cycle
+from bot.service.jobs import guarded
 from bot.sim.demo import DEMO_KEY
 from tests.contract import test_client_faults
 from tests.contract.test_client_faults import Rig
 from tests.contract.test_stream import _until
+from tests.service.test_two_daemons import _settings
 
 Call = Callable[[SafeTradeClient], Awaitable[object]]
 
@@ -241,3 +245,23 @@ async def test_a_200_challenge_page_is_caught_not_parsed() -> None:
 
     assert info.value.reason == "Cloudflare challenge"
     assert info.value.status == 200
+
+
+async def test_a_cycle_against_a_challenged_exchange_logs_one_line_and_no_traceback(
+    rig: Rig, db_url: str
+) -> None:
+    app = build_app(
+        _settings(db_url), clock=SystemClock(), rng=random.Random(1), exchange=rig.client
+    )
+    rig.plan.challenge_all = True
+    try:
+        with capture_logs() as logs:
+            await guarded("prioritise", lambda: run_prioritisation_cycle(app), app.metrics)()
+    finally:
+        await app.close()
+
+    blocked = [e for e in logs if e["event"] == "exchange_blocked"]
+    assert [e["reason"] for e in blocked] == ["Cloudflare challenge"]
+    assert not [e for e in logs if e["event"] == "job_failed" or "exc_info" in e]
+    assert app.metrics.exchange_blocked.get(job="prioritise", reason="Cloudflare challenge") == 1
+    assert app.metrics.job_errors.get(job="prioritise") == 0
