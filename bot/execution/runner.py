@@ -31,6 +31,7 @@ from bot.domain.executions import Execution, ExecutionState
 from bot.domain.market import Market
 from bot.exchange.errors import (
     DefinitiveError,
+    ExchangeBlocked,
     ExchangeError,
     MalformedResponse,
     RateLimited,
@@ -149,7 +150,7 @@ class ExecutionRunner:
                 if self._clock.time() + self._guards.poll_interval_s > deadline:
                     return await self._fail_before_start(execution, f"book_refused:{e.reason}")
                 await self._clock.sleep(self._guards.poll_interval_s)
-            except TransientError as e:
+            except (TransientError, ExchangeBlocked) as e:
                 transient += 1
                 await self._clock.sleep(self._retry_delay(e))
             except (DefinitiveError, MalformedResponse, ExecutionFailed) as e:
@@ -228,7 +229,7 @@ class ExecutionRunner:
                 if self._clock.time() >= ctx.horizon_end(execution):
                     return ExecutionState.COMPLETED, _with_refusal("", refused)  # no sweep
                 result = StepResult(self._clock.time() + self._guards.poll_interval_s)
-            except (TransientError, MalformedResponse) as e:
+            except (TransientError, MalformedResponse, ExchangeBlocked) as e:
                 transient_streak += 1
                 if transient_streak > MAX_TRANSIENT_STREAK:
                     return ExecutionState.FAILED, f"transient_errors:{type(e).__name__}"
@@ -326,7 +327,7 @@ class ExecutionRunner:
         for _ in range(CLOSE_ATTEMPTS):
             try:
                 return await self._close_orders(ctx, execution)
-            except (TransientError, MalformedResponse):
+            except (TransientError, MalformedResponse, ExchangeBlocked):
                 await self._clock.sleep(self._guards.poll_interval_s)
         return None
 

@@ -21,6 +21,7 @@ from bot.domain.money import ZERO
 from bot.domain.orders import Order, OrderRequest, OrderState, OrderType, Side
 from bot.exchange.errors import (
     DefinitiveError,
+    ExchangeBlocked,
     ExchangeError,
     MalformedResponse,
     NotFound,
@@ -155,7 +156,7 @@ class OrderTracker:
                 record = await self._set(record, state=OrderState.REJECTED, note=note)
                 await self._event("order_rejected", record, error=type_name(e))
                 return record
-            except (OrderOutcomeUnknown, TransientError, MalformedResponse) as e:
+            except (OrderOutcomeUnknown, TransientError, MalformedResponse, ExchangeBlocked) as e:
                 record = await self._set(record, state=OrderState.UNKNOWN, note=type_name(e))
                 await self._event("order_outcome_unknown", record, error=type_name(e))
                 answer = None
@@ -198,7 +199,7 @@ class OrderTracker:
             found = await self._exchange.find_order(record.market, record.client_id)
             if found is None and self._past_grace(record):
                 found = await self._match_by_shape(record)
-        except (TransientError, MalformedResponse):
+        except (TransientError, MalformedResponse, ExchangeBlocked):
             return record
         async with self._locks.hold(record.client_id):
             current = await self._store.get_order(record.client_id) or record

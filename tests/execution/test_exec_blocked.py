@@ -1,0 +1,66 @@
+"""A Cloudflare challenge or a region block mid-sale is waited out, never a crash."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.clock import VirtualClock
+from bot.domain.decisions import StrategyName
+from bot.domain.executions import ExecutionState
+from bot.domain.orders import Order, OrderRequest
+from bot.exchange.errors import ExchangeBlocked
+from bot.exchange.port import Exchange
+from bot.execution.guards import ExecutionGuards
+from bot.execution.memory_store import MemoryExecutionStore
+from bot.execution.runner import ExecutionRunner
+from tests.execution.exec_helpers import BOT_KEY, Desk, make_execution
+
+
+class BlockedUntil:
+    """Answer every call with a challenge until virtual time ``until``; then pass through."""
+
+    def __init__(self, inner: Exchange, clock: VirtualClock, until: float) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.until = until
+        self.refused = 0
+
+    def _check(self) -> None:
+        if self.clock.time() < self.until:
+            self.refused += 1
+            raise ExchangeBlocked("Cloudflare challenge", status=403)
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        self._check()
+        return await self.inner.place_order(request)
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: object, **kwargs: object) -> object:
+            self._check()
+            return await attr(*args, **kwargs)
+
+        return call
+
+
+async def test_a_block_during_a_twap_is_waited_out_and_the_sale_completes(
+    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+) -> None:
+    desk.bid("1.0000", "100")
+    desk.ask("1.0100", "100")
+    blocked = BlockedUntil(desk.exchange, clock, clock.time() + 40)
+    runner = ExecutionRunner(exchange=blocked, store=store, clock=clock, guards=guards, seed=1)  # type: ignore[arg-type]
+    execution = make_execution(
+        "blk1", strategy=StrategyName.TWAP, allocated="10", horizon_s=120, slices=4
+    )
+
+    result = await clock.run(runner.run(execution))
+
+    assert blocked.refused > 0
+    assert result.state is ExecutionState.COMPLETED
+    assert result.sold == Decimal(10)
+    sent = [o.client_id for o in desk.engine.list_orders(BOT_KEY, limit=1000)]
+    assert len(sent) == len(set(sent)), "an order was sent twice"
