@@ -39,6 +39,7 @@ from bot.db.models import DaemonRow, LeaseRow
 from bot.domain.decisions import StrategyName
 from bot.rand import make_rng
 from bot.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, build_engine, top_up
+from bot.reliability.report import save
 from bot.sim.engine import MatchingEngine
 from bot.sim.server import SimServer
 
@@ -275,12 +276,41 @@ def main(argv: list[str] | None = None) -> int:
 
     result = asyncio.run(go())
     summary = result.summary()
-    (args.out / "leadership.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     sys.stdout.write(
         json.dumps({k: v for k, v in summary.items() if k != "details"}, indent=2) + "\n"
     )
+    passed = save_leg(args.out, result, ttl_s=args.ttl_s, backend=make_url(url).get_backend_name())
+    return 0 if passed else 1
+
+
+def save_leg(out: Path, result: LeaderLegResult, *, ttl_s: float, backend: str) -> bool:
+    """Write the leg's column of the reliability table (``OUT/leadership.json``)."""
     bad = result.non_leader_orders or result.duplicates or Decimal(result.oversold)
-    return 1 if bad or result.final_exit else 0
+    passed = not bad and not result.unattributed_orders and result.final_exit == 0
+    summary = result.summary()
+    save(
+        out, "leadership", title="two daemons (SIGKILL the leader)", covers=(
+            f"two real `sellbot run` processes on one {backend} database against a simulator "
+            f"served over HTTP by the campaign process, SELLBOT_LEASE_TTL_S={ttl_s:g}; the "
+            "leader SIGKILLed at seeded moments, restarted as the new standby each time; each "
+            "exchange order attributed to the process that logged sending it and checked "
+            "against that process's lease term; a final `--once` run finishes the rest"
+        ),
+        extra={
+            "leaders SIGKILLed|20": result.kills,
+            "orders placed by a non-leader|0": result.non_leader_orders,
+            "orders not attributable to a process|0": result.unattributed_orders,
+            "oversold amount (two daemons)|0": result.oversold,
+            "duplicate orders (two daemons)|0": result.duplicates,
+            "takeover after a kill: median / max|≤ TTL": (
+                f"{summary['takeover_median_s']} / {summary['takeover_max_s']} s (TTL {ttl_s:g} s)"
+            ),
+            "final `sellbot run --once` exit code (two daemons)|0": result.final_exit,
+            "verdict": "PASS" if passed else "FAIL",
+        },
+    )  # fmt: skip
+    return passed
 
 
 if __name__ == "__main__":
