@@ -10,8 +10,12 @@ client's timeout). ``force(kind)`` queues a fault for the next eligible request,
 In front of all that, as Cloudflare stands in front of safe.trade: ``challenge_default_ua``
 answers a challenge page to a plain HTTP client's User-Agent (aiohttp's, requests', or none),
 ``challenge_all`` to every request, ``geo_block`` a region-block page to every request; on
-REST and on the WebSocket handshake. ``lost_mode="challenge"`` places the order and answers a
-challenge page instead.
+REST and on the WebSocket handshake. ``challenge_non_browser`` challenges every client that is
+not a real browser, as Cloudflare's TLS-fingerprint test does; the simulator speaks plain HTTP
+and sees no TLS handshake, so the User-Agent is the only fingerprint it has: a browser's names
+``Mozilla/5.0`` and one of ``Chrome/``, ``Firefox/``, ``Safari/``, and is not our own
+``Mozilla/5.0 (compatible; sellbot/x)``; a browser-impersonating client (curl_cffi) passes.
+``lost_mode="challenge"`` places the order and answers a challenge page instead.
 """
 
 from __future__ import annotations
@@ -32,6 +36,18 @@ LostMode = Literal["reset", "status_500", "timeout", "challenge"]
 BlockKind = Literal["challenge", "geo_block"]
 # Python/3.11 aiohttp/3.9.5, python-requests/2.31, or no User-Agent at all
 _PLAIN_CLIENT = re.compile(r"^(?:Python/\S+ aiohttp/|python-requests/|$)")
+_BROWSER_ENGINES = ("Chrome/", "Firefox/", "Safari/")
+_OUR_USER_AGENT = "compatible; sellbot"
+
+
+def is_browser(user_agent: str | None) -> bool:
+    """Return whether a User-Agent is a real browser's (not ours, not a plain HTTP client's)."""
+    ua = user_agent or ""
+    return (
+        "Mozilla/5.0" in ua
+        and any(engine in ua for engine in _BROWSER_ENGINES)
+        and _OUR_USER_AGENT not in ua
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +75,7 @@ class FaultPlan:
     html_5xx_share: float = 0.0  # share of 5xx answered with a proxy's HTML page
     challenge_default_ua: bool = False
     challenge_all: bool = False
+    challenge_non_browser: bool = False  # stands in for Cloudflare's TLS-fingerprint test
     geo_block: bool = False
     maintenance: set[str] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
@@ -78,14 +95,17 @@ class FaultPlan:
         self._forced.clear()
         self.maintenance.clear()
         self.challenge_default_ua = self.challenge_all = self.geo_block = False
+        self.challenge_non_browser = False
 
     def block(self, user_agent: str | None) -> BlockKind | None:
         """Return the page standing in front of the exchange for this request, if any."""
         kind: BlockKind
         if self.geo_block:
             kind = "geo_block"
-        elif self.challenge_all or (
-            self.challenge_default_ua and _PLAIN_CLIENT.match(user_agent or "")
+        elif (
+            self.challenge_all
+            or (self.challenge_default_ua and _PLAIN_CLIENT.match(user_agent or ""))
+            or (self.challenge_non_browser and not is_browser(user_agent))
         ):
             kind = "challenge"
         else:
