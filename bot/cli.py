@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--book-streams", default=None, help="book kinds to publish: depth,ob (default) or none"
     )
+    serve.add_argument(
+        "--families", default=None, help="REST path families to serve: trade,peatio,seed (default)"
+    )
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

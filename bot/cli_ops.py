@@ -219,6 +219,7 @@ async def _sim(settings: Settings, *, args: argparse.Namespace) -> int:
         api_key=args.api_key,
         api_secret=args.api_secret,
         book_streams=args.book_streams,
+        families=args.families,
     )
 
 

@@ -19,11 +19,14 @@ async def serve(
     api_key: str | None,
     api_secret: str | None,
     book_streams: str | None = None,
+    families: str | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT; the exchange state lives as long as this process.
 
     ``book_streams`` is the ``--book-streams`` comma list (``depth,ob``, ``none``); None: both.
+    ``families`` is the ``--families`` comma list (``trade,peatio,seed``); None: all three.
     """
+    from bot.sim.routes import parse_families
     from bot.sim.standalone import serve_forever
     from bot.sim.websocket import parse_book_streams
 
@@ -36,9 +39,14 @@ async def serve(
     except ValueError as e:
         print(f"sellbot: --book-streams: {e}")
         return 2
+    try:
+        chosen = None if families is None else parse_families(families)
+    except ValueError as e:
+        print(f"sellbot: --families: {e}")
+        return 2
     credentials = {api_key: api_secret} if api_key and api_secret else None
     server = asyncio.create_task(
-        serve_forever(host, port, seed, credentials, None, book_streams=kinds)
+        serve_forever(host, port, seed, credentials, None, book_streams=kinds, families=chosen)
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

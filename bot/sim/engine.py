@@ -9,6 +9,7 @@ Peatio's codes; the server turns them into ``{"errors": [code]}``.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
@@ -40,6 +41,7 @@ _ENABLED = MarketState.ENABLED
 _LIMIT = OrderType.LIMIT
 _MARKET = OrderType.MARKET
 _SELL = Side.SELL
+_ONLY_WAIT = frozenset({WAIT})
 _REM = MONEY_CONTEXT.remainder
 
 
@@ -313,25 +315,26 @@ class MatchingEngine:
         key: str,
         *,
         market: str | None = None,
-        state: str | None = None,
+        state: str | Collection[str] | None = None,
         page: int = 1,
         limit: int = 100,
         client_id: str | None = None,
     ) -> list[SimOrder]:
-        """Return one page of the account's orders, newest first."""
+        """Return one page of the account's orders, newest first (``state``: one or any of)."""
         self.sync(market)
         acct = self.account(key)
+        states = None if state is None else frozenset({state} if isinstance(state, str) else state)
         if client_id is not None:
             found = acct.by_client.get(client_id)
             pool: list[SimOrder] = [found] if found is not None else []
-        elif state == WAIT:
+        elif states == _ONLY_WAIT:
             pool = list(acct.open.values())
         else:
             pool = acct.orders
         skip, out = (max(page, 1) - 1) * limit, []
         for order in reversed(pool):
             if (market is None or order.market == market) and (
-                state is None or order.state == state
+                states is None or order.state in states
             ):
                 if skip:
                     skip -= 1
@@ -352,6 +355,37 @@ class MatchingEngine:
         order = self._own(key, order_id)
         self.sync(order.market)
         return order.fill_records(start)
+
+    def account_fills(
+        self,
+        key: str,
+        *,
+        market: str | None = None,
+        order_id: int | None = None,
+        page: int = 1,
+        limit: int = 100,
+    ) -> list[SimFill]:
+        """Return one page of the account's fills, newest first, of one order if given."""
+        self.sync(market)
+        acct = self.account(key)
+        if order_id is not None:
+            order = self._orders.get(order_id)
+            orders = [order] if order is not None and order.account == key else []
+        else:
+            orders = acct.orders
+        rows = [
+            (row, order)
+            for order in orders
+            if market is None or order.market == market
+            for row in order.fills
+        ]
+        rows.sort(key=lambda pair: pair[0][0], reverse=True)  # trade ids grow with time
+        start = (max(page, 1) - 1) * limit
+        return [order.fill_record(row) for row, order in rows[start : start + limit]]
+
+    def fee_rates(self) -> tuple[Decimal, Decimal]:
+        """Return the (maker, taker) fee rates every market charges."""
+        return self._matcher.maker_fee, self._matcher.taker_fee
 
     def balances(self, key: str) -> list[Balance]:
         self.sync()

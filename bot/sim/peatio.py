@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.market import Candle, Market, Ticker
+from bot.domain.market import Candle, Market, OrderBook, Ticker
 from bot.domain.money import ZERO
 from bot.sim.records import SimFill, SimOrder, SimTrade, to_datetime
 
@@ -53,26 +53,53 @@ def _change_percent(t: Ticker) -> str:
     return f"{'+' if pct >= 0 else '-'}{abs(pct):.2f}%"
 
 
-def ticker_json(t: Ticker) -> Json:
+def ticker_fields(t: Ticker) -> Json:
+    """Render a ticker flat, as the ``trade`` family answers it (with its ``at``)."""
     avg = t.quote_volume / t.volume if t.volume else t.last
     quote_volume = t.quote_volume.quantize(Decimal("1e-8")) if t.quote_volume else ZERO
     return {
         "at": int(t.at.timestamp()),
-        "ticker": {
-            "amount": str(quote_volume),
-            "avg_price": str(avg.quantize(t.last) if t.last else avg),
-            "high": str(t.high),
-            "last": str(t.last),
-            "low": str(t.low),
-            "open": str(t.open),
-            "price_change_percent": _change_percent(t),
-            "volume": str(t.volume),
-            "vol": str(t.volume),
-            "buy": num(t.best_bid),
-            "sell": num(t.best_ask),
-            "at": int(t.at.timestamp()),
-        },
+        "amount": str(quote_volume),
+        "avg_price": str(avg.quantize(t.last) if t.last else avg),
+        "high": str(t.high),
+        "last": str(t.last),
+        "low": str(t.low),
+        "open": str(t.open),
+        "price_change_percent": _change_percent(t),
+        "volume": str(t.volume),
+        "vol": str(t.volume),
+        "buy": num(t.best_bid),
+        "sell": num(t.best_ask),
     }
+
+
+def ticker_json(t: Ticker) -> Json:
+    """Render a ticker wrapped, as Peatio answers it: ``{"at", "ticker": {...}}``."""
+    return {"at": int(t.at.timestamp()), "ticker": ticker_fields(t)}
+
+
+def depth_json(book: OrderBook, limit: int, at: float) -> Json:
+    """Render a book as ``["price", "amount"]`` pairs, best first, ``limit`` per side."""
+    return {
+        "timestamp": int(at),
+        "asks": [[str(lv.price), str(lv.amount)] for lv in book.asks[:limit]],
+        "bids": [[str(lv.price), str(lv.amount)] for lv in book.bids[:limit]],
+    }
+
+
+def currency_json(currency: str) -> Json:
+    """Render a currency; the shape is assumed (Peatio's), no source shows SafeTrade's."""
+    return {"id": currency, "name": currency.upper(), "precision": 8, "type": "coin"}
+
+
+def fees_json(maker: Decimal, taker: Decimal) -> list[Json]:
+    """Render one fee schedule for every market and member group (shape assumed, Peatio's)."""
+    return [{"market_id": "any", "maker": str(maker), "taker": str(taker), "group": "any"}]
+
+
+def member_json(uid: str) -> Json:
+    """Render the account's profile (shape assumed, Barong's); never the API key."""
+    return {"uid": uid, "email": None, "level": 3, "state": "active"}
 
 
 def order_json(o: SimOrder) -> Json:

@@ -1,11 +1,13 @@
-"""REST handlers of the simulator: SafeTrade paths under ``/api/v2``, Peatio shapes.
+"""REST handlers of the simulator, shared by the three path families (see ``routes.py``).
 
 Raw request values are validated here in Peatio's order (market, side, type, volume, price)
-and turned into engine calls; refusals travel as ``SimError`` to the error middleware.
+and turned into engine calls; refusals travel as ``SimError`` to the error middleware. A
+handler's docstring is its summary in ``swagger.json``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +20,8 @@ from bot.sim.engine import NO_MARKET, NOT_FOUND, MatchingEngine
 from bot.sim.records import CANCEL, DONE, REJECT, WAIT, SimError
 
 API_KEY = web.RequestKey("sim.api_key", str)
-_STATES = {WAIT, DONE, CANCEL, REJECT}
+# ``pending`` is a Peatio state the engine never holds (orders rest at once): it matches nothing
+_STATES = frozenset({"pending", WAIT, DONE, CANCEL, REJECT})
 
 
 def _decimal(raw: Any, code: str) -> Decimal:
@@ -49,6 +52,22 @@ def _order_id(request: web.Request) -> int:
     return int(raw)
 
 
+def _states(raw: str | None) -> frozenset[str] | None:
+    """Parse ``state=`` as one state or a comma list (any of them)."""
+    if not raw:
+        return None
+    states = frozenset(s.strip() for s in raw.split(","))
+    if not states <= _STATES:
+        raise SimError(422, "market.order.invalid_state")
+    return states
+
+
+def member_uid(api_key: str) -> str:
+    """Return a stable Barong-style uid for ``api_key``, from which the key cannot be read."""
+    digest = hashlib.sha256(f"sim-member:{api_key}".encode()).hexdigest()
+    return f"ID{digest[:10].upper()}"
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return dict(request.query)
@@ -70,45 +89,52 @@ class RestApi:
         self.engine = engine
         self.clock = clock
 
-    def routes(self) -> list[web.RouteDef]:
-        p = "/api/v2"
-        return [
-            web.get(f"{p}/trade/public/timestamp", self.timestamp),
-            web.get(f"{p}/public/timestamp", self.timestamp),
-            web.get(f"{p}/public/markets", self.markets),
-            web.get(f"{p}/public/markets/tickers", self.tickers),
-            web.get(f"{p}/public/markets/{{market}}/tickers", self.ticker),
-            web.get(f"{p}/public/markets/{{market}}/order-book", self.order_book),
-            web.get(f"{p}/public/markets/{{market}}/trades", self.public_trades),
-            web.get(f"{p}/public/markets/{{market}}/k-line", self.k_line),
-            web.get(f"{p}/trade/account/balances/spot", self.balances),
-            web.get(f"{p}/trade/account/balances", self.balances),
-            web.post(f"{p}/trade/market/orders", self.place_order),
-            web.get(f"{p}/trade/market/orders", self.list_orders),
-            web.post(f"{p}/trade/market/orders/cancel", self.cancel_all),
-            web.get(f"{p}/trade/market/orders/{{id}}", self.get_order),
-            web.get(f"{p}/trade/market/orders/{{id}}/trades", self.order_trades),
-            web.post(f"{p}/trade/market/orders/{{id}}/cancel", self.cancel_order),
-        ]
+    def _market_id(self, raw: object) -> str | None:
+        """Return the ``market`` filter (None when absent), refusing an unknown one."""
+        if raw is None or raw == "":
+            return None
+        if not isinstance(raw, str) or raw not in {m.id for m in self.engine.markets()}:
+            raise SimError(422, NO_MARKET)
+        return raw
 
     # public
 
     async def timestamp(self, request: web.Request) -> web.Response:
+        """Server time, ISO-8601."""
         return web.json_response(peatio.iso_micro(self.clock.now()))
 
     async def markets(self, request: web.Request) -> web.Response:
+        """All markets."""
         return web.json_response([peatio.market_json(m) for m in self.engine.markets()])
 
+    async def market(self, request: web.Request) -> web.Response:
+        """One market."""
+        return web.json_response(
+            peatio.market_json(self.engine.market(request.match_info["market"]))
+        )
+
     async def tickers(self, request: web.Request) -> web.Response:
+        """All tickers, each wrapped: ``{market: {"at", "ticker"}}``."""
         tickers = self.engine.tickers()
         return web.json_response({m: peatio.ticker_json(t) for m, t in tickers.items()})
 
     async def ticker(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            peatio.ticker_json(self.engine.ticker(request.match_info["market"]))
-        )
+        """One ticker, wrapped: ``{"at", "ticker"}``."""
+        ticker = self.engine.ticker(request.match_info["market"])
+        return web.json_response(peatio.ticker_json(ticker))
+
+    async def flat_tickers(self, request: web.Request) -> web.Response:
+        """All tickers, flat: ``{market: ticker}``."""
+        tickers = self.engine.tickers()
+        return web.json_response({m: peatio.ticker_fields(t) for m, t in tickers.items()})
+
+    async def flat_ticker(self, request: web.Request) -> web.Response:
+        """One ticker, flat."""
+        ticker = self.engine.ticker(request.match_info["market"])
+        return web.json_response(peatio.ticker_fields(ticker))
 
     async def order_book(self, request: web.Request) -> web.Response:
+        """Order book as Peatio order objects (``limit``, ``asks_limit``, ``bids_limit``)."""
         market = request.match_info["market"]
         depth = _int_param(request, "limit", 50, low=1, high=1000)
         asks_limit = _int_param(request, "asks_limit", depth, low=1, high=1000)
@@ -128,32 +154,76 @@ class RestApi:
             }
         )
 
+    async def depth(self, request: web.Request) -> web.Response:
+        """Order book as ``["price", "amount"]`` pairs (``limit`` per side, default 50)."""
+        limit = _int_param(request, "limit", 50, low=1, high=1000)
+        book = self.engine.order_book(request.match_info["market"], limit)
+        return web.json_response(peatio.depth_json(book, limit, self.clock.time()))
+
     async def public_trades(self, request: web.Request) -> web.Response:
+        """Recent public trades, newest first (``limit``)."""
         limit = _int_param(request, "limit", 100, low=1, high=1000)
         trades = self.engine.public_trades(request.match_info["market"], limit)
         return web.json_response([peatio.trade_json(t) for t in trades])
 
     async def k_line(self, request: web.Request) -> web.Response:
+        """Candles ``[ts, open, high, low, close, volume]`` (``period`` in minutes)."""
         market = request.match_info["market"]
         now = int(self.clock.time())
         period = _int_param(request, "period", 1, low=1, high=10080)
         time_to = _int_param(request, "time_to", now, low=0, high=2**40)
         time_from = _int_param(request, "time_from", time_to - period * 60 * 30, low=0, high=2**40)
+        limit = _int_param(request, "limit", 0, low=1, high=10_000)
         candles = self.engine.candles(market, period, time_from, time_to)
+        if limit:
+            candles = candles[-limit:]
         return web.json_response([peatio.candle_json(c) for c in candles])
+
+    def _currencies(self) -> list[str]:
+        markets = self.engine.markets()
+        return sorted({m.base for m in markets} | {m.quote for m in markets})
+
+    async def currencies(self, request: web.Request) -> web.Response:
+        """Every currency of the markets (shape assumed)."""
+        return web.json_response([peatio.currency_json(c) for c in self._currencies()])
+
+    async def currency(self, request: web.Request) -> web.Response:
+        """One currency with ``price``: its last price in usdt, null without a usdt market."""
+        currency = request.match_info["id"]
+        if currency not in self._currencies():
+            raise SimError(404, NOT_FOUND)
+        usdt_market = f"{currency}usdt"
+        known = {m.id for m in self.engine.markets()}
+        price = str(self.engine.ticker(usdt_market).last) if usdt_market in known else None
+        return web.json_response(peatio.currency_json(currency) | {"price": price})
+
+    async def trading_fees(self, request: web.Request) -> web.Response:
+        """The fee schedule: maker and taker rates of every market."""
+        return web.json_response(peatio.fees_json(*self.engine.fee_rates()))
 
     # private
 
+    async def member(self, request: web.Request) -> web.Response:
+        """The account's profile (shape assumed)."""
+        return web.json_response(peatio.member_json(member_uid(request[API_KEY])))
+
     async def balances(self, request: web.Request) -> web.Response:
+        """The account's balances."""
         balances = self.engine.balances(request[API_KEY])
         return web.json_response(
             [
-                {"currency": b.currency, "balance": str(b.available), "locked": str(b.locked)}
+                {
+                    "currency": b.currency,
+                    "balance": str(b.available),
+                    "locked": str(b.locked),
+                    "available": str(b.available),
+                }
                 for b in balances
             ]
         )
 
     async def place_order(self, request: web.Request) -> web.Response:
+        """Place an order (``market``, ``side``, ``type``, ``amount``, ``price``)."""
         body = await _body(request)
         market = body.get("market")
         if not isinstance(market, str) or market not in {m.id for m in self.engine.markets()}:
@@ -182,19 +252,16 @@ class RestApi:
         return web.json_response(peatio.order_json(order), status=201)
 
     async def list_orders(self, request: web.Request) -> web.Response:
+        """The account's orders, newest first (``market``, ``state`` comma list, paged)."""
         q = request.query
-        market = q.get("market") or None
-        if market is not None and market not in {m.id for m in self.engine.markets()}:
-            raise SimError(422, NO_MARKET)
-        state = q.get("state") or None
-        if state is not None and state not in _STATES:
-            raise SimError(422, "market.order.invalid_state")
+        market = self._market_id(q.get("market"))
+        states = _states(q.get("state"))
         page = _int_param(request, "page", 1, low=1, high=2**31)
         limit = _int_param(request, "limit", 100, low=1, high=1000)
         orders = self.engine.list_orders(
             request[API_KEY],
             market=market,
-            state=state,
+            state=states,
             page=page,
             limit=limit,
             client_id=q.get("client_id") or None,
@@ -202,21 +269,34 @@ class RestApi:
         return web.json_response([peatio.order_json(o) for o in orders])
 
     async def get_order(self, request: web.Request) -> web.Response:
+        """One of the account's orders."""
         order = self.engine.get_order(request[API_KEY], _order_id(request))
         return web.json_response(peatio.order_json(order))
 
     async def order_trades(self, request: web.Request) -> web.Response:
+        """The fills of one order, oldest first."""
         fills = self.engine.order_fills(request[API_KEY], _order_id(request))
         return web.json_response([peatio.fill_json(f) for f in fills])
 
+    async def account_trades(self, request: web.Request) -> web.Response:
+        """The account's fills, newest first (``market``, ``order_id``, paged)."""
+        market = self._market_id(request.query.get("market"))
+        order_id = _int_param(request, "order_id", 0, low=1, high=2**63)
+        page = _int_param(request, "page", 1, low=1, high=2**31)
+        limit = _int_param(request, "limit", 100, low=1, high=1000)
+        fills = self.engine.account_fills(
+            request[API_KEY], market=market, order_id=order_id or None, page=page, limit=limit
+        )
+        return web.json_response([peatio.fill_json(f) for f in fills])
+
     async def cancel_order(self, request: web.Request) -> web.Response:
+        """Cancel one order."""
         order = self.engine.cancel_order(request[API_KEY], _order_id(request))
         return web.json_response(peatio.order_json(order), status=201)
 
     async def cancel_all(self, request: web.Request) -> web.Response:
+        """Cancel every open order (of ``market`` if given)."""
         body = await _body(request)
-        market = body.get("market") or request.query.get("market") or None
-        if market is not None and market not in {m.id for m in self.engine.markets()}:
-            raise SimError(422, NO_MARKET)
+        market = self._market_id(body.get("market") or request.query.get("market"))
         cancelled = self.engine.cancel_all(request[API_KEY], market)
         return web.json_response([peatio.order_json(o) for o in cancelled], status=201)

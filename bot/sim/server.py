@@ -1,4 +1,5 @@
-"""The simulator over HTTP: SafeTrade REST and WebSocket under ``/api/v2``.
+"""The simulator over HTTP: SafeTrade REST (its path families, ``routes.py``) and WebSocket
+under ``/api/v2``.
 
 Middlewares, outermost first: faults (from a ``FaultPlan``: block pages first), errors
 (``SimError`` → JSON ``{"errors": [code]}``), authentication of private paths. ``SimServer``
@@ -7,7 +8,7 @@ runs the app on 127.0.0.1 (port 0 picks a free port) as an async context manager
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 
 from aiohttp import web
@@ -18,12 +19,13 @@ from bot.sim.engine import MatchingEngine
 from bot.sim.faults import BlockKind, Fault, FaultPlan
 from bot.sim.records import SimError
 from bot.sim.rest import API_KEY, RestApi
+from bot.sim.routes import API_PREFIX, PRIVATE_PREFIXES, SERVED, route_defs, select
 from bot.sim.websocket import WebSocketHub
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_PRIVATE = ("/api/v2/trade/market/", "/api/v2/trade/account/", "/api/v2/websocket/private")
-_ORDER_WRITES = "/api/v2/trade/market/orders"
+_PRIVATE = (*(API_PREFIX + p for p in PRIVATE_PREFIXES), f"{API_PREFIX}/websocket/private")
+_ORDER_WRITES = (f"{API_PREFIX}/trade/market/orders", f"{API_PREFIX}/peatio/market/orders")
 _MAINTENANCE_PAGE = "<html><body><h1>502 Bad Gateway</h1>maintenance</body></html>"
 # What Cloudflare answers in front of safe.trade (shapes as public clients report them)
 _CHALLENGE_PAGE = (
@@ -145,12 +147,22 @@ def build_app(
     faults: FaultPlan | None = None,
     nonce_window_s: float = 5.0,
     ws_interval_s: float = 1.0,
+    families: Iterable[str] | None = None,
 ) -> tuple[web.Application, WebSocketHub]:
-    """Return the aiohttp application and its WebSocket hub."""
+    """Return the aiohttp application and its WebSocket hub.
+
+    ``families`` chooses the REST path families served (``trade``, ``peatio``, ``seed``);
+    None serves all three.
+
+    Raises:
+        ValueError: an unknown family, or an empty choice.
+    """
+    served = select(RestApi(engine, clock), families)
     auth = Authenticator(credentials, clock, window_s=nonce_window_s)
     mw = _Middlewares(engine, auth, clock, faults)
     app = web.Application(middlewares=[mw.faults_mw, mw.errors_mw, mw.auth_mw])
-    app.add_routes(RestApi(engine, clock).routes())
+    app[SERVED] = served
+    app.add_routes(route_defs(served))
     hub = WebSocketHub(engine, clock, interval_s=ws_interval_s)
     app.add_routes(hub.routes())
     app.add_routes([web.route("*", "/{tail:.*}", _not_found)])
@@ -172,7 +184,9 @@ class SimServer:
         port: int = 0,
         nonce_window_s: float = 5.0,
         ws_interval_s: float = 1.0,
+        families: Iterable[str] | None = None,
     ) -> None:
+        """``families``: the REST path families served (None: all), see ``build_app``."""
         self.engine = engine
         self.faults = faults
         self.host = host
@@ -184,6 +198,7 @@ class SimServer:
             faults=faults,
             nonce_window_s=nonce_window_s,
             ws_interval_s=ws_interval_s,
+            families=families,
         )
         self._runner: web.AppRunner | None = None
 

@@ -59,11 +59,14 @@ async def serve_forever(
     *,
     clock: Clock | None = None,
     book_streams: frozenset[str] | None = None,
+    families: frozenset[str] | None = None,
 ) -> None:
     """Serve the demo exchange until cancelled; print the URL and the credentials.
 
     ``credentials`` replaces the demo key (each key gets the demo balances); None keeps it.
     ``book_streams`` limits the book kinds published (``"ob"``, ``"depth"``); None: both.
+    ``families`` limits the REST path families (``"trade"``, ``"peatio"``, ``"seed"``); None:
+    all three.
     """
     clock = clock or SystemClock()
     engine, demo_credentials = build_demo_engine(clock, seed)
@@ -74,7 +77,10 @@ async def serve_forever(
                 engine.deposit(key, balance.currency, balance.available)
     creds = dict(credentials or demo_credentials)
     restored = state_path is not None and load_balances(engine, state_path)
-    async with SimServer(engine, credentials=creds, clock=clock, host=host, port=port) as srv:
+    server = SimServer(
+        engine, credentials=creds, clock=clock, host=host, port=port, families=families
+    )
+    async with server as srv:
         if book_streams is not None:
             srv.hub.book_streams = book_streams
         print(f"SafeTrade simulator on {srv.base_url} (seed {seed})", flush=True)  # noqa: T201

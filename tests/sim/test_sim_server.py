@@ -122,7 +122,7 @@ async def test_order_lifecycle_over_http(desk: Desk, api: Api) -> None:
     assert [o["id"] for o in waiting] == [placed["id"]]
     assert cancelled["state"] == "cancel"
     abc = next(b for b in balances if b["currency"] == "abc")
-    assert abc == {"currency": "abc", "balance": "999", "locked": "0"}
+    assert abc == {"currency": "abc", "balance": "999", "locked": "0", "available": "999"}
 
 
 async def test_cancel_all_and_legacy_field_names(api: Api) -> None:
