@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     safetrade_api_secret: SecretStr | None = _env(
         "SAFETRADE_API_SECRET", "0123456789abcdef", default=None
     )
+    safetrade_api_profile: Literal["auto", "trade", "peatio", "seed"] = _env(
+        "SAFETRADE_API_PROFILE",
+        "auto",
+        "which family of REST paths to speak; auto discovers it per capability",
+        default="auto",
+    )
+    safetrade_http_client: Literal["auto", "aiohttp", "curl_cffi"] = _env(
+        "SAFETRADE_HTTP_CLIENT",
+        "auto",
+        "HTTP transport; auto starts on aiohttp and moves to curl_cffi on a Cloudflare challenge",
+        default="auto",
+    )
     cerebras_api_key: SecretStr | None = _env("CEREBRAS_API_KEY", "csk-...", default=None)
     cerebras_model: str = _env(
         "CEREBRAS_MODEL", "llama-3.3-70b", default="llama-3.3-70b", min_length=1

@@ -8,13 +8,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from decimal import Decimal
 
 from bot.bootstrap import build_app
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.db.migrate import upgrade
 from bot.domain.balances import Balance
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
 from bot.exchange.port import Exchange
 from bot.exchange.safetrade.client import SafeTradeClient
+from bot.exchange.safetrade.discovery import discover
+from bot.exchange.safetrade.profiles import parse_choice
 from bot.exchange.safetrade.stream import SafeTradeStream
 from bot.logs import configure_logging, get_logger
 from bot.rand import make_rng
@@ -75,19 +77,37 @@ def _secret(value: str) -> object:
     return SecretStr(value)
 
 
-def build_exchange(settings: Settings, clock: SystemClock, metrics: Metrics) -> Exchange:
-    """Return the client stack: cache → instrumentation → SafeTrade REST client."""
+def build_client(settings: Settings, clock: Clock) -> SafeTradeClient:
+    """Return the SafeTrade REST client the settings describe."""
     key = settings.safetrade_api_key
     secret = settings.safetrade_api_secret
-    client = SafeTradeClient(
+    return SafeTradeClient(
         settings.safetrade_base_url,
         key.get_secret_value() if key else None,
         secret.get_secret_value() if secret else None,
         clock=clock,
         rng=make_rng(settings.seed, "client"),
         timeout_s=settings.http_timeout_s,
+        profile=parse_choice(settings.safetrade_api_profile),
     )
+
+
+def build_exchange(
+    settings: Settings, clock: SystemClock, metrics: Metrics, client: SafeTradeClient | None = None
+) -> Exchange:
+    """Return the client stack: cache → instrumentation → SafeTrade REST client."""
+    client = client or build_client(settings, clock)
     return CachedExchange(InstrumentedExchange(client, metrics, clock), clock)
+
+
+async def discovered_client(settings: Settings, clock: SystemClock) -> SafeTradeClient:
+    """Return a client whose API profile was discovered (and logged) at start."""
+    client = build_client(settings, clock)
+    try:
+        await discover(client, clock, private=settings.has_credentials)
+    except ExchangeError as e:  # a block page: the first cycle reports it as such
+        log.warning("exchange_profile_not_discovered", error=str(e))
+    return client
 
 
 async def paper_exchange(settings: Settings, live: Exchange, clock: SystemClock) -> Exchange:
@@ -152,7 +172,8 @@ async def run_daemon(settings: Settings, *, simulate: bool, once: bool) -> int:
             )
         await upgrade(settings.database_url)
         metrics = Metrics()
-        exchange = build_exchange(settings, clock, metrics)
+        client = await discovered_client(settings, clock)
+        exchange = build_exchange(settings, clock, metrics, client)
         stream: SafeTradeStream | None = None
         if settings.dry_run and not simulate:
             exchange = await paper_exchange(settings, exchange, clock)

@@ -16,6 +16,7 @@ from bot.domain.orders import OrderRequest, OrderState, OrderType, Side
 from bot.exchange.errors import AuthError, MalformedResponse, OrderOutcomeUnknown, RateLimited
 from bot.exchange.retry import RetryPolicy
 from bot.exchange.safetrade.client import SafeTradeClient
+from bot.exchange.safetrade.profiles import Family
 from bot.sim.demo import DEMO_KEY, DEMO_SECRET, build_demo_engine
 from bot.sim.engine import MatchingEngine
 from bot.sim.faults import FaultPlan
@@ -127,7 +128,13 @@ async def test_malformed_bodies_from_every_endpoint_raise_malformed_response() -
     clock = SystemClock()
     retry = RetryPolicy(clock, random.Random(1), attempts=1)
     client = SafeTradeClient(
-        f"http://127.0.0.1:{port}/api/v2", "k", "s", clock=clock, rng=random.Random(1), retry=retry
+        f"http://127.0.0.1:{port}/api/v2",
+        "k",
+        "s",
+        clock=clock,
+        rng=random.Random(1),
+        retry=retry,
+        profile=Family.SEED,  # one path per call: discovery would try the next family
     )
     calls = {
         "markets": client.markets(),

@@ -12,11 +12,11 @@ import asyncio
 import json
 import random
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -29,8 +29,10 @@ from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType
 from bot.exchange.errors import (
     AuthError,
     ExchangeBlocked,
+    ExchangeError,
     ExchangeUnavailable,
     MalformedResponse,
+    NotFound,
     OrderOutcomeUnknown,
     RateLimited,
     TransientError,
@@ -38,11 +40,22 @@ from bot.exchange.errors import (
 from bot.exchange.ratelimit import TokenBucket
 from bot.exchange.retry import RetryPolicy
 from bot.exchange.safetrade import endpoints as ep
-from bot.exchange.safetrade import wire
+from bot.exchange.safetrade import wire, wire_meta
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
 from bot.exchange.safetrade.errors import blocked_error, error_codes, map_error
+from bot.exchange.safetrade.profiles import (
+    ORDER,
+    ORDER_TRADES_ID,
+    PRIVATE,
+    PROFILES,
+    Capability,
+    Family,
+    Profile,
+)
+from bot.exchange.safetrade.routes import Routes
 
 Params = Mapping[str, str | int]
+T = TypeVar("T")
 
 log = structlog.get_logger()
 
@@ -89,6 +102,7 @@ class SafeTradeClient:
         max_body_bytes: int = 8 * 1024 * 1024,
         find_scan_pages: int = 3,
         user_agent: str = ep.USER_AGENT,
+        profile: Family | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         key = _reveal(api_key)
@@ -109,6 +123,7 @@ class SafeTradeClient:
         self.user_agent = user_agent  # a default client User-Agent invites a challenge
         self._sent: OrderedDict[str, tuple[OrderRequest, datetime]] = OrderedDict()
         self._attributed: dict[str, str] = {}  # exchange order id → our client id
+        self.routes = Routes(profile)  # which API family serves each capability
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -219,10 +234,9 @@ class SafeTradeClient:
         """Measure the server clock offset (seconds) and use it for nonces from now on."""
         async with self._sync_lock:
             sent = self._clock.time()
-            raw = await self.retry.run(lambda: self._call("GET", ep.TIMESTAMP), name="timestamp")
+            server = await self.server_time()
             received = self._clock.time()
-            server = wire.parse_server_time(raw).timestamp()
-            offset = server - (sent + received) / 2
+            offset = server.timestamp() - (sent + received) / 2
             self.nonces.set_offset(offset)
             self._synced_at = self._clock.monotonic()
         log.info("exchange_time_synced", offset_ms=round(offset * 1000, 1))
@@ -236,47 +250,126 @@ class SafeTradeClient:
             return
         try:
             await self.sync_time()
-        except (TransientError, MalformedResponse) as e:
+        except (TransientError, MalformedResponse, NotFound) as e:
             # keep the last offset; a refused nonce forces another sync anyway
             self._synced_at = self._clock.monotonic()
             log.warning("exchange_time_sync_failed", error=type(e).__name__)
 
-    async def server_time(self) -> datetime:
-        return wire.parse_server_time(await self._get(ep.TIMESTAMP))
+    # --- routing ----------------------------------------------------------------------------
+
+    async def _routed(
+        self,
+        capability: Capability,
+        parse: Callable[[Any], T],
+        *,
+        market: str = "",
+        order_id: str = "",
+        params: Callable[[Profile], Params] | None = None,
+    ) -> T:
+        """GET ``capability`` from the family that serves it, discovering it on first use.
+
+        A 404 or a body that does not parse moves on to the next family; the first that
+        answers is remembered. Raises the last family's error when none answers.
+        """
+        private = capability in PRIVATE
+        if private:
+            await self._private_family()
+        candidates = self.routes.candidates(capability)
+        if not candidates:
+            raise NotFound(f"no API family has a {capability} route")
+        for i, profile in enumerate(candidates):
+            path = profile.path(capability, market=market, order_id=order_id)
+            query = params(profile) if params is not None else None
+            try:
+                result = parse(await self._get(path, params=query, private=private))
+            except (NotFound, MalformedResponse) as e:
+                if i == len(candidates) - 1:
+                    raise
+                log.info("exchange_route_missing", path=path, error=type(e).__name__)
+                continue
+            self.routes.choose(capability, profile.family)
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _private_family(self) -> Profile:
+        """The family of the private paths: the first whose members/me (or balances) answers."""
+        if self.routes.private_family is not None:
+            return PROFILES[self.routes.private_family]
+        last: ExchangeError | None = None
+        for capability in (Capability.MEMBER, Capability.BALANCES):
+            for family in ORDER:
+                profile = PROFILES[family]
+                # balances decide only for a family without members/me (already asked)
+                if not profile.has(capability) or (
+                    capability is Capability.BALANCES and profile.has(Capability.MEMBER)
+                ):
+                    continue
+                try:
+                    await self._get(profile.path(capability), private=True)
+                except (NotFound, MalformedResponse) as e:
+                    last = e
+                    continue
+                self.routes.choose_private(family)
+                return profile
+        raise last or NotFound("no API family answers members/me or balances")
+
+    async def member(self) -> dict[str, Any]:
+        """``members/me``: who the key belongs to (for ``sellbot doctor``)."""
+        return await self._routed(Capability.MEMBER, wire_meta.parse_member)
+
+    async def swagger(self) -> dict[str, Any]:
+        """The exchange's own API description, from the first family that serves one."""
+        return await self._routed(Capability.SWAGGER, wire_meta.parse_swagger)
 
     # --- public market data -----------------------------------------------------------------
 
+    async def server_time(self) -> datetime:
+        return await self._routed(Capability.TIMESTAMP, wire.parse_server_time)
+
     async def markets(self) -> list[Market]:
-        return wire.parse_markets(await self._get(ep.MARKETS))
+        return await self._routed(Capability.MARKETS, wire.parse_markets)
 
     async def tickers(self) -> dict[str, Ticker]:
-        return wire.parse_tickers(await self._get(ep.TICKERS), self._clock.now())
+        now = self._clock.now()
+        return await self._routed(Capability.TICKERS, lambda raw: wire.parse_tickers(raw, now))
 
     async def ticker(self, market: str) -> Ticker:
-        return wire.parse_ticker(await self._get(ep.ticker(market)), market, self._clock.now())
+        now = self._clock.now()
+        return await self._routed(
+            Capability.TICKER, lambda raw: wire.parse_ticker(raw, market, now), market=market
+        )
 
     async def order_book(self, market: str, depth: int = 50) -> OrderBook:
-        params = {ep.BOOK_ASKS_LIMIT: depth, ep.BOOK_BIDS_LIMIT: depth}
-        raw = await self._get(ep.order_book(market), params=params)
-        return wire.parse_order_book(raw, market, depth)
+        return await self._routed(
+            Capability.BOOK,
+            lambda raw: wire.parse_order_book(raw, market, depth),
+            market=market,
+            params=lambda p: dict.fromkeys(p.book_limit_params, depth),
+        )
 
     async def public_trades(self, market: str, limit: int = 100) -> list[PublicTrade]:
-        raw = await self._get(ep.public_trades(market), params={ep.TRADES_LIMIT: limit})
-        return wire.parse_public_trades(raw, market)
+        return await self._routed(
+            Capability.PUBLIC_TRADES,
+            lambda raw: wire.parse_public_trades(raw, market),
+            market=market,
+            params=lambda _: {ep.TRADES_LIMIT: limit},
+        )
 
     async def candles(
         self, market: str, period_min: int, time_from: int, time_to: int
     ) -> list[Candle]:
         params = {ep.KLINE_PERIOD: period_min, ep.KLINE_FROM: time_from, ep.KLINE_TO: time_to}
-        return wire.parse_candles(await self._get(ep.k_line(market), params=params))
+        return await self._routed(
+            Capability.K_LINE, wire.parse_candles, market=market, params=lambda _: params
+        )
 
     # --- private reads ----------------------------------------------------------------------
 
     async def balances(self) -> list[Balance]:
-        return wire.parse_balances(await self._get(ep.BALANCES, private=True))
+        return await self._routed(Capability.BALANCES, wire.parse_balances)
 
     async def get_order(self, order_id: str) -> Order:
-        order = wire.parse_order(await self._get(ep.order(order_id), private=True))
+        order = await self._routed(Capability.ORDER, wire.parse_order, order_id=order_id)
         return self._with_client_id(order)
 
     async def orders(
@@ -290,12 +383,19 @@ class SafeTradeClient:
         params: dict[str, str | int] = {ep.LIST_PAGE: page, ep.LIST_LIMIT: limit}
         if market is not None:
             params[ep.LIST_MARKET] = market
-        if state is not None:
-            if state not in ep.STATE_QUERY:
-                raise ValueError(f"the exchange has no orders in local state {state}")
-            params[ep.LIST_STATE] = ep.STATE_QUERY[state]
-        raw = await self._get(ep.ORDERS, params=params, private=True)
-        return [self._with_client_id(o) for o in wire.parse_orders(raw)]
+        if state is not None and state not in ep.STATE_QUERY:
+            raise ValueError(f"the exchange has no orders in local state {state}")
+
+        def query(profile: Profile) -> Params:
+            if state is None:
+                return params
+            states = ep.STATE_QUERY[state]
+            return params | {
+                ep.LIST_STATE: ",".join(states if profile.comma_states else states[:1])
+            }
+
+        raw = await self._routed(Capability.ORDERS, wire.parse_orders, params=query)
+        return [self._with_client_id(o) for o in raw]
 
     async def open_orders(self, market: str | None = None) -> list[Order]:
         found: list[Order] = []
@@ -307,7 +407,16 @@ class SafeTradeClient:
         return found
 
     async def order_trades(self, order_id: str) -> list[Fill]:
-        return wire.parse_fills(await self._get(ep.order_trades(order_id), private=True))
+        def mine(raw: Any) -> list[Fill]:
+            # a ``/market/trades?order_id=`` that ignored the filter must not lend us fills
+            return [f for f in wire.parse_fills(raw) if f.order_id == order_id]
+
+        return await self._routed(
+            Capability.ORDER_TRADES,
+            mine,
+            order_id=order_id,
+            params=lambda p: {ORDER_TRADES_ID: order_id} if p.order_trades_by_query else {},
+        )
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -328,9 +437,10 @@ class SafeTradeClient:
         }
         if request.price is not None:
             body[ep.ORDER_PRICE] = _plain(request.price)
+        path = (await self._private_family()).path(Capability.ORDERS)  # a read: never a probe POST
         self._remember(request)
         try:
-            order = wire.parse_order(await self._call("POST", ep.ORDERS, body=body, private=True))
+            order = wire.parse_order(await self._call("POST", path, body=body, private=True))
         except RateLimited:
             raise
         except (TransientError, MalformedResponse, ExchangeBlocked) as e:
@@ -345,12 +455,14 @@ class SafeTradeClient:
         return order
 
     async def cancel_order(self, order_id: str) -> Order:
-        raw = await self._call("POST", ep.cancel_order(order_id), private=True)
+        path = (await self._private_family()).path(Capability.CANCEL, order_id=order_id)
+        raw = await self._call("POST", path, private=True)
         return self._with_client_id(wire.parse_order(raw))
 
     async def cancel_all(self, market: str | None = None) -> list[Order]:
         body = {ep.CANCEL_ALL_MARKET: market} if market is not None else None
-        raw = await self._call("POST", ep.CANCEL_ALL, body=body, private=True)
+        path = (await self._private_family()).path(Capability.CANCEL_ALL)
+        raw = await self._call("POST", path, body=body, private=True)
         return [self._with_client_id(o) for o in wire.parse_orders(raw)]
 
     # --- resolving unknown outcomes ---------------------------------------------------------
@@ -374,7 +486,7 @@ class SafeTradeClient:
         the side, type, amount and price we sent, close to when we sent it).
         """
         params: dict[str, str | int] = {ep.LIST_MARKET: market, ep.LIST_CLIENT_ID: client_id}
-        listed = wire.parse_orders(await self._get(ep.ORDERS, params=params, private=True))
+        listed = await self._routed(Capability.ORDERS, wire.parse_orders, params=lambda _: params)
         found = next((o for o in listed if o.client_id == client_id), None)
         for page in range(1, self._scan_pages + 1):
             if found is not None:

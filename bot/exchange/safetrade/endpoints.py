@@ -17,53 +17,13 @@ HEADER_NONCE: Final = "X-Auth-Nonce"
 HEADER_SIGNATURE: Final = "X-Auth-Signature"
 AUTH_HEADERS: Final = (HEADER_APIKEY, HEADER_NONCE, HEADER_SIGNATURE)
 
-# --- public REST (paths relative to the base URL, e.g. https://safe.trade/api/v2) ---
-TIMESTAMP: Final = "/trade/public/timestamp"
-MARKETS: Final = "/public/markets"
-TICKERS: Final = "/public/markets/tickers"  # (Peatio)
-
-
-def ticker(market: str) -> str:
-    return f"/public/markets/{market}/tickers"
-
-
-def order_book(market: str) -> str:
-    return f"/public/markets/{market}/order-book"
-
-
-def public_trades(market: str) -> str:
-    return f"/public/markets/{market}/trades"  # (Peatio)
-
-
-def k_line(market: str) -> str:
-    return f"/public/markets/{market}/k-line"  # (Peatio)
-
+# --- REST paths: one table per API family in ``profiles`` ---
 
 # Query parameter names (Peatio)
-BOOK_ASKS_LIMIT: Final = "asks_limit"
-BOOK_BIDS_LIMIT: Final = "bids_limit"
 TRADES_LIMIT: Final = "limit"
 KLINE_PERIOD: Final = "period"
 KLINE_FROM: Final = "time_from"
 KLINE_TO: Final = "time_to"
-
-# --- private REST (used live unless marked) ---
-BALANCES: Final = "/trade/account/balances/spot"
-ORDERS: Final = "/trade/market/orders"
-CANCEL_ALL: Final = "/trade/market/orders/cancel"  # (Peatio)
-
-
-def order(order_id: str) -> str:
-    return f"/trade/market/orders/{order_id}"  # (Peatio path shape)
-
-
-def order_trades(order_id: str) -> str:
-    return f"/trade/market/orders/{order_id}/trades"
-
-
-def cancel_order(order_id: str) -> str:
-    return f"/trade/market/orders/{order_id}/cancel"
-
 
 # Order request body / list filters (the live bot sent ``type``; ``client_id`` is Finex)
 ORDER_MARKET: Final = "market"
@@ -86,7 +46,8 @@ ORDER_CLIENT_ID_FIELDS: Final = ("client_id",)
 ORDER_AMOUNT_FIELDS: Final = ("origin_volume", "amount", "volume")
 ORDER_FILLED_FIELDS: Final = ("executed_volume", "filled_volume")
 BOOK_AMOUNT_FIELDS: Final = ("remaining_volume", "amount", "volume")
-BALANCE_AVAILABLE_FIELDS: Final = ("balance", "available")
+# ``available`` (evidenced on balances/spot) wins over ``balance`` when both are sent
+BALANCE_AVAILABLE_FIELDS: Final = ("available", "balance")
 FILL_FEE_FIELDS: Final = ("fee_amount", "fee")
 FILL_AT_FIELDS: Final = ("created_at", "at")
 # The reference doc: ticker ``amount`` is the quote volume, ``volume`` (``vol``) the base volume
@@ -99,17 +60,19 @@ TICKER_ASK_FIELDS: Final = ("sell", "ask")
 ORDER_STATES: Final[dict[str, OrderState]] = {
     "pending": OrderState.OPEN,
     "wait": OrderState.OPEN,
+    "active": OrderState.OPEN,  # seen in the seed's bot (evidence); assumed an open order
     "done": OrderState.FILLED,
     "cancel": OrderState.CANCELLED,
     "reject": OrderState.REJECTED,
 }
-# What to send as ``state=`` when listing orders in one of our states
-STATE_QUERY: Final[dict[OrderState, str]] = {
-    OrderState.OPEN: "wait",
-    OrderState.PENDING: "pending",
-    OrderState.FILLED: "done",
-    OrderState.CANCELLED: "cancel",
-    OrderState.REJECTED: "reject",
+# What to send as ``state=`` when listing orders in one of our states: all of them as a comma
+# list where the family takes one (``trade``, evidenced), else the first
+STATE_QUERY: Final[dict[OrderState, tuple[str, ...]]] = {
+    OrderState.OPEN: ("wait", "pending"),
+    OrderState.PENDING: ("pending",),
+    OrderState.FILLED: ("done",),
+    OrderState.CANCELLED: ("cancel",),
+    OrderState.REJECTED: ("reject",),
 }
 
 # --- error codes (Peatio/Barong: ``{"errors": ["code", ...]}``) ---

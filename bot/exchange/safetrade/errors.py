@@ -3,7 +3,7 @@
 429                                   → RateLimited(retry_after_s from Retry-After)
 a block page (``blocked_error``)      → ExchangeBlocked(reason)
 401/403 (or any ``authz.*`` code)     → AuthError
-404 (or ``record.not_found``)         → NotFound
+404 (or ``record.not_found``)         → NotFound (an HTML 404 too: a route the family lacks)
 422/400 insufficient-balance codes    → InsufficientBalance
 422/400 anything else                 → InvalidOrder
 5xx, or another HTML page             → ExchangeUnavailable
@@ -135,11 +135,13 @@ def map_error(
     blocked = blocked_error(status, text, headers)
     if blocked is not None:
         return blocked
+    if status == 404:  # JSON or a web server's HTML page: discovery tries the next family
+        return NotFound(detail)
     if status >= 500 or _looks_like_html(text, headers):
         return ExchangeUnavailable(detail)
     if status in (401, 403) or any(c in ep.AUTH_CODES or c.startswith("authz.") for c in codes):
         return AuthError(detail)
-    if status == 404 or any(c in ep.NOT_FOUND_CODES for c in codes):
+    if any(c in ep.NOT_FOUND_CODES for c in codes):
         return NotFound(detail)
     if status in (400, 422) and codes:
         if any(c in ep.INSUFFICIENT_BALANCE_CODES for c in codes):

@@ -147,10 +147,17 @@ class TickerBodyWire(_Wire):
 
 
 class TickerWire(_Wire):
-    """``{"at": ts, "ticker": {...}}``."""
+    """``{"at": ts, "ticker": {...}}`` (peatio, seed) or the flat body (``trade``)."""
 
     at: WireTime | None = None
     ticker: TickerBodyWire
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "ticker" not in value and "last" in value:
+            return {"at": value.get("at"), "ticker": value}
+        return value
 
     def to_domain(self, market: str, now: datetime) -> Ticker:
         body = self.ticker
