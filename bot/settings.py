@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     )
     seed: int | None = _env("SELLBOT_SEED", "1234", default=None)
     sim_seed: int = _env("SELLBOT_SIM_SEED", "42", default=42)
+    sim_challenge: Literal["none", "non_browser", "all"] = _env(
+        "SELLBOT_SIM_CHALLENGE",
+        "none",
+        "the embedded simulator answers Cloudflare challenge pages: to non-browsers, or to all",
+        default="none",
+    )
     max_mid_deviation_bps: Decimal = _env(
         "SELLBOT_MAX_MID_DEVIATION_BPS", "500", default=Decimal(500), gt=0, le=10_000
     )

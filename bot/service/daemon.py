@@ -18,6 +18,7 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.bootstrap import App
+from bot.exchange.errors import ExchangeBlocked, ExchangeError
 from bot.logs import get_logger
 from bot.service.cycle import run_prioritisation_cycle
 from bot.service.gate import GatedExchange
@@ -31,6 +32,7 @@ log = get_logger("sellbot.daemon")
 
 EXIT_LEASE_LOST = 3  # the lease lapsed or was taken over: this process stopped trading
 EXIT_NOT_LEADER = 4  # ``--once`` while another daemon leads: nothing was done
+EXIT_CYCLE_FAILED = 1  # ``--once`` could not run its cycle (a block page, the exchange down)
 
 
 class Daemon:
@@ -53,6 +55,7 @@ class Daemon:
         )
         gate.fence = self.leadership.held  # no order unless the lease is held
         self.lease_lost: str | None = None
+        self.cycle_error: str | None = None  # why `once`'s cycle could not run
         self.stop_event = asyncio.Event()
         self.scheduler: AsyncIOScheduler | None = None
         self.ops: OpsServer | None = None
@@ -105,7 +108,8 @@ class Daemon:
         """Run until stopped (or, with ``once``, until one cycle's sales end).
 
         Return 0, ``EXIT_LEASE_LOST`` if the lease was lost, ``EXIT_NOT_LEADER`` if
-        ``once`` found another daemon leading.
+        ``once`` found another daemon leading, ``EXIT_CYCLE_FAILED`` if its cycle could not
+        read the exchange.
         """
         self._install_signals()
         await self._start_ops()
@@ -118,7 +122,9 @@ class Daemon:
                 await (self._run_once() if self.once else self._run_forever())
         finally:
             await self._shutdown()
-        return EXIT_LEASE_LOST if self.lease_lost else 0
+        if self.lease_lost:
+            return EXIT_LEASE_LOST
+        return EXIT_CYCLE_FAILED if self.cycle_error else 0
 
     async def _take_lease(self) -> bool:
         """Take the lease before anything else: standing by for it, or once for ``once``."""
@@ -154,7 +160,13 @@ class Daemon:
         if self.app.supervisor.active_ids:
             await self._wait_executions()
         if not self.stop_event.is_set():
-            await run_prioritisation_cycle(self.app)
+            try:
+                await run_prioritisation_cycle(self.app)
+            except ExchangeError as e:  # one line, no traceback: the next run tries again
+                self.cycle_error = f"{type(e).__name__}: {e}"
+                reason = e.reason if isinstance(e, ExchangeBlocked) else None
+                log.warning("once_cycle_failed", error=type(e).__name__, reason=reason)
+                sys.stderr.write(f"sellbot: the cycle could not read the exchange: {e}\n")
             await self._wait_executions()
         log.info("once_done", interrupted=self.stop_event.is_set())
 

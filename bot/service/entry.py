@@ -18,6 +18,7 @@ from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.discovery import discover
 from bot.exchange.safetrade.profiles import parse_choice
 from bot.exchange.safetrade.stream import SafeTradeStream
+from bot.exchange.safetrade.transport import TransportSwitch
 from bot.logs import configure_logging, get_logger
 from bot.rand import make_rng
 from bot.service.daemon import Daemon
@@ -48,6 +49,7 @@ DEMO_DEFAULTS: dict[str, object] = {
 async def embedded_simulator(settings: Settings, clock: SystemClock) -> AsyncIterator[Settings]:
     """Serve the demo simulator on a free local port; yield settings pointing at it."""
     from bot.sim.demo import build_demo_engine
+    from bot.sim.faults import FaultPlan
     from bot.sim.server import SimServer
 
     engine, credentials = build_demo_engine(clock, settings.sim_seed)
@@ -56,7 +58,15 @@ async def embedded_simulator(settings: Settings, clock: SystemClock) -> AsyncIte
     for name, value in DEMO_DEFAULTS.items():
         if name not in settings.model_fields_set:  # the user's own choice wins
             update[name] = value
-    async with SimServer(engine, credentials=credentials, clock=clock, port=0) as server:
+    faults = None
+    if settings.sim_challenge != "none":
+        faults = FaultPlan(
+            challenge_non_browser=settings.sim_challenge == "non_browser",
+            challenge_all=settings.sim_challenge == "all",
+        )
+    async with SimServer(
+        engine, credentials=credentials, clock=clock, port=0, faults=faults
+    ) as server:
         log.info(
             "simulator_started",
             base_url=server.base_url,
@@ -77,7 +87,14 @@ def _secret(value: str) -> object:
     return SecretStr(value)
 
 
-def build_client(settings: Settings, clock: Clock) -> SafeTradeClient:
+def build_transport(settings: Settings) -> TransportSwitch:
+    """Return the HTTP transport the REST client and the WebSocket stream share."""
+    return TransportSwitch(settings.safetrade_http_client, settings.http_timeout_s)
+
+
+def build_client(
+    settings: Settings, clock: Clock, transport: TransportSwitch | None = None
+) -> SafeTradeClient:
     """Return the SafeTrade REST client the settings describe."""
     key = settings.safetrade_api_key
     secret = settings.safetrade_api_secret
@@ -89,6 +106,8 @@ def build_client(settings: Settings, clock: Clock) -> SafeTradeClient:
         rng=make_rng(settings.seed, "client"),
         timeout_s=settings.http_timeout_s,
         profile=parse_choice(settings.safetrade_api_profile),
+        transport=transport,
+        http_client=settings.safetrade_http_client,
     )
 
 
@@ -100,9 +119,11 @@ def build_exchange(
     return CachedExchange(InstrumentedExchange(client, metrics, clock), clock)
 
 
-async def discovered_client(settings: Settings, clock: SystemClock) -> SafeTradeClient:
+async def discovered_client(
+    settings: Settings, clock: SystemClock, transport: TransportSwitch
+) -> SafeTradeClient:
     """Return a client whose API profile was discovered (and logged) at start."""
-    client = build_client(settings, clock)
+    client = build_client(settings, clock, transport)
     try:
         await discover(client, clock, private=settings.has_credentials)
     except ExchangeError as e:  # a block page: the first cycle reports it as such
@@ -129,7 +150,7 @@ async def paper_exchange(settings: Settings, live: Exchange, clock: SystemClock)
 
 
 async def start_stream(
-    settings: Settings, exchange: Exchange, clock: SystemClock
+    settings: Settings, exchange: Exchange, clock: SystemClock, transport: TransportSwitch
 ) -> SafeTradeStream | None:
     """Open the WebSocket streams for the enabled quote markets; None if that fails."""
     try:
@@ -149,6 +170,7 @@ async def start_stream(
         markets=markets,
         api_key=key.get_secret_value() if key else None,
         api_secret=secret.get_secret_value() if secret else None,
+        transport=transport,
     )
     await stream.start()
     log.info("stream_started", markets=len(markets))
@@ -172,13 +194,15 @@ async def run_daemon(settings: Settings, *, simulate: bool, once: bool) -> int:
             )
         await upgrade(settings.database_url)
         metrics = Metrics()
-        client = await discovered_client(settings, clock)
+        transport = build_transport(settings)
+        stack.push_async_callback(transport.close)
+        client = await discovered_client(settings, clock, transport)
         exchange = build_exchange(settings, clock, metrics, client)
         stream: SafeTradeStream | None = None
         if settings.dry_run and not simulate:
             exchange = await paper_exchange(settings, exchange, clock)
         elif settings.websocket:
-            stream = await start_stream(settings, exchange, clock)
+            stream = await start_stream(settings, exchange, clock, transport)
             if stream is not None:
                 exchange = StreamingExchange(exchange, stream)
         gate = GatedExchange(exchange)

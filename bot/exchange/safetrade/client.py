@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import aiohttp
 import structlog
 from pydantic import SecretStr
 
@@ -53,6 +52,7 @@ from bot.exchange.safetrade.profiles import (
     Profile,
 )
 from bot.exchange.safetrade.routes import Routes
+from bot.exchange.safetrade.transport import Transport, TransportError, TransportSwitch
 
 Params = Mapping[str, str | int]
 T = TypeVar("T")
@@ -97,7 +97,8 @@ class SafeTradeClient:
         rate_limit_per_s: float = 8.0,
         rate_burst: float | None = None,
         retry: RetryPolicy | None = None,
-        session: aiohttp.ClientSession | None = None,
+        transport: TransportSwitch | None = None,
+        http_client: str = "aiohttp",
         time_sync_interval_s: float = 600.0,
         max_body_bytes: int = 8 * 1024 * 1024,
         find_scan_pages: int = 3,
@@ -109,11 +110,12 @@ class SafeTradeClient:
         self._api_key = key
         self._api_secret = SecretStr(_reveal(api_secret) or "") if api_secret else None
         self._clock = clock
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 5.0))
         self._limiter = TokenBucket(clock, rate_limit_per_s, burst=rate_burst)
         self.retry = retry or RetryPolicy(clock, rng)
-        self._session = session
-        self._owns_session = session is None
+        self._owns_transport = transport is None
+        # shared with the stream when given (closed by its owner), else the client's own
+        self.transport = transport or TransportSwitch(http_client, timeout_s)
+        self.rate_limit_headers: dict[str, str] = {}  # last seen, for ``sellbot doctor``
         self.nonces = NonceSource(clock)
         self._sync_interval_s = time_sync_interval_s
         self._synced_at: float | None = None
@@ -131,34 +133,40 @@ class SafeTradeClient:
     def has_credentials(self) -> bool:
         return bool(self._api_key and self._api_secret)
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout, headers={"Accept": "application/json"}
-            )
-            self._owns_session = True
-        return self._session
-
     def _auth(self) -> dict[str, str]:
         if self._api_key is None or self._api_secret is None:
             raise AuthError("no API key configured for a private request")
         nonce = self.nonces.next()
         return auth_headers(self._api_key, self._api_secret.get_secret_value(), nonce)
 
-    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self._max_body:
-                raise MalformedResponse(f"body larger than {self._max_body} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def _send(
         self, method: str, path: str, *, params: Params | None, body: Any, private: bool
     ) -> Any:
-        """Send one request and return its decoded JSON body (no retry)."""
+        """Send one request and return its decoded JSON body.
+
+        Not retried, except a read answered by a challenge that moved the transport to
+        curl_cffi (``auto``): that read is sent once more, on the new transport. A write is
+        never sent twice: its caller resolves the outcome by lookup.
+        """
+        while True:
+            transport = self.transport.current()
+            try:
+                return await self._send_once(transport, method, path, params, body, private)
+            except ExchangeBlocked as e:
+                if e.reason != ep.REASON_CHALLENGE or not self.transport.on_challenge():
+                    raise
+                if method != "GET":
+                    raise
+
+    async def _send_once(
+        self,
+        transport: Transport,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Any,
+        private: bool,
+    ) -> Any:
         await self._limiter.acquire()
         headers = {ep.HEADER_USER_AGENT: self.user_agent, **(self._auth() if private else {})}
         data = None
@@ -167,31 +175,41 @@ class SafeTradeClient:
             headers["Content-Type"] = "application/json"
         started = self._clock.monotonic()
         try:
-            async with self._http().request(
-                method, self.base_url + path, params=params, data=data, headers=headers
-            ) as response:
-                raw = await self._read_body(response)
-                status, response_headers = response.status, response.headers
-        except asyncio.CancelledError:
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError) as e:
-            log.info("exchange_request_failed", method=method, path=path, error=type(e).__name__)
-            raise ExchangeUnavailable(f"{method} {path}: {type(e).__name__}") from e
+            reply = await transport.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                max_body=self._max_body,
+            )
+        except TransportError as e:
+            log.info("exchange_request_failed", method=method, path=path, error=e.error)
+            raise ExchangeUnavailable(f"{method} {path}: {e.error}") from e
+        status, raw = reply.status, reply.body
         log.debug(
             "exchange_request",
             method=method,
             path=path,
             status=status,
+            transport=transport.name,
             elapsed_ms=round((self._clock.monotonic() - started) * 1000, 1),
         )
+        self._note_rate_limits(reply.headers)
         if 200 <= status < 300:
-            blocked = blocked_error(status, raw, response_headers)  # a 200 challenge page
+            blocked = blocked_error(status, raw, reply.headers)  # a 200 challenge page
             if blocked is not None:
                 raise blocked
             return wire.parse_json(raw)
         if status == 401 and ep.NONCE_CODES & set(error_codes(raw)):
             raise NonceRejected(f"HTTP 401: {', '.join(sorted(ep.NONCE_CODES))}")
-        raise map_error(status, raw, response_headers, now=self._clock.now())
+        raise map_error(status, raw, reply.headers, now=self._clock.now())
+
+    def _note_rate_limits(self, headers: Mapping[str, str]) -> None:
+        for name, value in headers.items():
+            lowered = name.lower()
+            if "ratelimit" in lowered or lowered == "retry-after":
+                self.rate_limit_headers[lowered] = value[:64]
 
     async def _call(
         self,
@@ -528,8 +546,8 @@ class SafeTradeClient:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
+        if self._owns_transport:
+            await self.transport.close()
 
     async def __aenter__(self) -> SafeTradeClient:
         return self

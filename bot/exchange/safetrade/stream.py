@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
-
 from bot.clock import Clock
 from bot.domain.market import BookLevel, OrderBook
 from bot.domain.orders import Fill, Order
@@ -39,6 +37,7 @@ from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade import endpoints
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
 from bot.exchange.safetrade.blocks import USER_AGENT_HEADERS, BlockNotice
+from bot.exchange.safetrade.transport import TransportError, TransportSwitch
 from bot.exchange.safetrade.wire import parse_book_levels, parse_fills, parse_order
 from bot.logs import get_logger
 
@@ -158,6 +157,7 @@ class SafeTradeStream:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
         book_timeout_s: float = 10.0,
+        transport: TransportSwitch | None = None,
     ) -> None:
         self._base_url = base_url
         self._clock = clock
@@ -167,7 +167,8 @@ class SafeTradeStream:
         self._nonces = NonceSource(clock)
         self._backoff = (backoff_base_s, backoff_cap_s)
         self._book_timeout_s = book_timeout_s
-        self._session: aiohttp.ClientSession | None = None
+        self._owns_transport = transport is None
+        self.transport = transport or TransportSwitch("aiohttp", timeout_s=10.0)
         self._blocks = BlockNotice()  # a refused handshake's block is logged once
         self._tasks: list[asyncio.Task[None]] = []
         self.books: dict[str, LocalBook] = {}
@@ -209,7 +210,6 @@ class SafeTradeStream:
         return tuple(sorted(m for m in self._books_missing if m not in self.book_kinds))
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(headers=USER_AGENT_HEADERS)
         self._tasks.append(asyncio.create_task(self._run(private=False), name="ws-public"))
         if self._key and self._secret:
             self._tasks.append(asyncio.create_task(self._run(private=True), name="ws-private"))
@@ -221,8 +221,8 @@ class SafeTradeStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self._session is not None:
-            await self._session.close()
+        if self._owns_transport:
+            await self.transport.close()
 
     def _streams(self, private: bool) -> list[str]:
         if private:
@@ -244,9 +244,11 @@ class SafeTradeStream:
                 self._blocks.note(name, None)
             except asyncio.CancelledError:
                 raise
-            except (BadMessage, aiohttp.ClientError, OSError, ExchangeError, ValueError) as e:
+            except (BadMessage, TransportError, OSError, ExchangeError, ValueError) as e:
                 log.warning("stream_disconnected", stream=name, error=type(e).__name__)
-                self._blocks.note(name, e)
+                block = self._blocks.note(name, e)
+                if block is not None and block.reason == endpoints.REASON_CHALLENGE:
+                    self.transport.on_challenge()  # ``auto``: the next attempt is on curl_cffi
                 healthy = isinstance(e, BadMessage) and self._clock.monotonic() - opened >= cap
             self._disconnected(private)
             failures = 0 if healthy else failures + 1  # bad frames in a row back off further
@@ -268,22 +270,19 @@ class SafeTradeStream:
         Raises:
             BadMessage: a message did not parse or could not be applied.
         """
-        assert self._session is not None  # noqa: S101 - start() opened it
-        headers = {}
+        headers = dict(USER_AGENT_HEADERS)
         if private and self._key and self._secret:
-            headers = auth_headers(self._key, self._secret, self._nonces.next())
+            headers |= auth_headers(self._key, self._secret, self._nonces.next())
         url = endpoints.ws_url(self._base_url, private)
         handled = 0
-        async with self._session.ws_connect(url, headers=headers, heartbeat=30) as ws:
+        async with self.transport.current().ws_connect(url, headers) as ws:
             self._connected(private)
-            await ws.send_str(json.dumps(self._subscribe(self._streams(private))))
+            await ws.send_text(json.dumps(self._subscribe(self._streams(private))))
             watch = None if private else asyncio.create_task(self._watch_books())
             try:
-                async for msg in ws:
-                    if msg.type is not aiohttp.WSMsgType.TEXT:
-                        break
-                    for resubscribe in self._apply(msg.data, private):
-                        await ws.send_str(json.dumps(resubscribe))
+                while (text := await ws.receive_text()) is not None:
+                    for resubscribe in self._apply(text, private):
+                        await ws.send_text(json.dumps(resubscribe))
                     handled += 1
             finally:
                 if watch is not None:
