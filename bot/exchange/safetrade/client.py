@@ -1,8 +1,9 @@
 """``SafeTradeClient``: the ``Exchange`` port over SafeTrade's REST API.
 
-One ``aiohttp.ClientSession`` with an explicit timeout; every private request re-signed with a
-fresh nonce corrected to the server clock; a token bucket before every request; idempotent
-reads retried with capped, jittered back-off; order writes never retried. An order POST whose
+Requests go through a ``TransportSwitch`` (aiohttp or curl_cffi) to the path of the API family
+that serves each capability (``routes.Router``); every private request re-signed with a fresh
+nonce corrected to the server clock; a token bucket before every request; idempotent reads
+retried with capped, jittered back-off; order writes never retried. An order POST whose
 outcome is unknown raises ``OrderOutcomeUnknown`` and is resolved by ``find_order``.
 """
 
@@ -11,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from pydantic import SecretStr
@@ -24,11 +23,10 @@ from pydantic import SecretStr
 from bot.clock import Clock
 from bot.domain.balances import Balance
 from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
-from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType
+from bot.domain.orders import Fill, Order, OrderRequest, OrderState
 from bot.exchange.errors import (
     AuthError,
     ExchangeBlocked,
-    ExchangeError,
     ExchangeUnavailable,
     MalformedResponse,
     NotFound,
@@ -43,28 +41,21 @@ from bot.exchange.safetrade import wire, wire_meta
 from bot.exchange.safetrade.auth import NonceSource, auth_headers
 from bot.exchange.safetrade.errors import blocked_error, error_codes, map_error
 from bot.exchange.safetrade.profiles import (
-    ORDER,
     ORDER_TRADES_ID,
-    PRIVATE,
-    PROFILES,
     Capability,
     Family,
     Profile,
 )
-from bot.exchange.safetrade.routes import Routes
+from bot.exchange.safetrade.routes import Router, Routes
+from bot.exchange.safetrade.sent_orders import SentOrders
 from bot.exchange.safetrade.transport import Transport, TransportError, TransportSwitch
 
 Params = Mapping[str, str | int]
-T = TypeVar("T")
 
 log = structlog.get_logger()
 
 _MAX_PAGES = 50
 NONCE_RETRIES = 3  # re-signed sends after a refused nonce before giving up
-_REMEMBERED_REQUESTS = 2000
-# A lost order is looked for among orders created this long around when we sent it
-_MATCH_BEFORE = timedelta(seconds=30)
-_MATCH_AFTER = timedelta(seconds=120)
 
 
 class NonceRejected(AuthError):
@@ -123,9 +114,8 @@ class SafeTradeClient:
         self._max_body = max_body_bytes
         self._scan_pages = find_scan_pages
         self.user_agent = user_agent  # a default client User-Agent invites a challenge
-        self._sent: OrderedDict[str, tuple[OrderRequest, datetime]] = OrderedDict()
-        self._attributed: dict[str, str] = {}  # exchange order id → our client id
-        self.routes = Routes(profile)  # which API family serves each capability
+        self.sent = SentOrders()  # what we sent: attributes orders that lack our client id
+        self.router = Router(Routes(profile), self._get_for_router)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -275,90 +265,42 @@ class SafeTradeClient:
 
     # --- routing ----------------------------------------------------------------------------
 
-    async def _routed(
-        self,
-        capability: Capability,
-        parse: Callable[[Any], T],
-        *,
-        market: str = "",
-        order_id: str = "",
-        params: Callable[[Profile], Params] | None = None,
-    ) -> T:
-        """GET ``capability`` from the family that serves it, discovering it on first use.
+    @property
+    def routes(self) -> Routes:
+        """Which API family serves each capability (fixed, or discovered so far)."""
+        return self.router.routes
 
-        A 404 or a body that does not parse moves on to the next family; the first that
-        answers is remembered. Raises the last family's error when none answers.
-        """
-        private = capability in PRIVATE
-        if private:
-            await self._private_family()
-        candidates = self.routes.candidates(capability)
-        if not candidates:
-            raise NotFound(f"no API family has a {capability} route")
-        for i, profile in enumerate(candidates):
-            path = profile.path(capability, market=market, order_id=order_id)
-            query = params(profile) if params is not None else None
-            try:
-                result = parse(await self._get(path, params=query, private=private))
-            except (NotFound, MalformedResponse) as e:
-                if i == len(candidates) - 1:
-                    raise
-                log.info("exchange_route_missing", path=path, error=type(e).__name__)
-                continue
-            self.routes.choose(capability, profile.family)
-            return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _private_family(self) -> Profile:
-        """The family of the private paths: the first whose members/me (or balances) answers."""
-        if self.routes.private_family is not None:
-            return PROFILES[self.routes.private_family]
-        last: ExchangeError | None = None
-        for capability in (Capability.MEMBER, Capability.BALANCES):
-            for family in ORDER:
-                profile = PROFILES[family]
-                # balances decide only for a family without members/me (already asked)
-                if not profile.has(capability) or (
-                    capability is Capability.BALANCES and profile.has(Capability.MEMBER)
-                ):
-                    continue
-                try:
-                    await self._get(profile.path(capability), private=True)
-                except (NotFound, MalformedResponse) as e:
-                    last = e
-                    continue
-                self.routes.choose_private(family)
-                return profile
-        raise last or NotFound("no API family answers members/me or balances")
+    async def _get_for_router(self, path: str, params: Params | None, private: bool) -> Any:
+        return await self._get(path, params=params, private=private)
 
     async def member(self) -> dict[str, Any]:
         """``members/me``: who the key belongs to (for ``sellbot doctor``)."""
-        return await self._routed(Capability.MEMBER, wire_meta.parse_member)
+        return await self.router.get(Capability.MEMBER, wire_meta.parse_member)
 
     async def swagger(self) -> dict[str, Any]:
         """The exchange's own API description, from the first family that serves one."""
-        return await self._routed(Capability.SWAGGER, wire_meta.parse_swagger)
+        return await self.router.get(Capability.SWAGGER, wire_meta.parse_swagger)
 
     # --- public market data -----------------------------------------------------------------
 
     async def server_time(self) -> datetime:
-        return await self._routed(Capability.TIMESTAMP, wire.parse_server_time)
+        return await self.router.get(Capability.TIMESTAMP, wire.parse_server_time)
 
     async def markets(self) -> list[Market]:
-        return await self._routed(Capability.MARKETS, wire.parse_markets)
+        return await self.router.get(Capability.MARKETS, wire.parse_markets)
 
     async def tickers(self) -> dict[str, Ticker]:
         now = self._clock.now()
-        return await self._routed(Capability.TICKERS, lambda raw: wire.parse_tickers(raw, now))
+        return await self.router.get(Capability.TICKERS, lambda raw: wire.parse_tickers(raw, now))
 
     async def ticker(self, market: str) -> Ticker:
         now = self._clock.now()
-        return await self._routed(
+        return await self.router.get(
             Capability.TICKER, lambda raw: wire.parse_ticker(raw, market, now), market=market
         )
 
     async def order_book(self, market: str, depth: int = 50) -> OrderBook:
-        return await self._routed(
+        return await self.router.get(
             Capability.BOOK,
             lambda raw: wire.parse_order_book(raw, market, depth),
             market=market,
@@ -366,7 +308,7 @@ class SafeTradeClient:
         )
 
     async def public_trades(self, market: str, limit: int = 100) -> list[PublicTrade]:
-        return await self._routed(
+        return await self.router.get(
             Capability.PUBLIC_TRADES,
             lambda raw: wire.parse_public_trades(raw, market),
             market=market,
@@ -377,18 +319,18 @@ class SafeTradeClient:
         self, market: str, period_min: int, time_from: int, time_to: int
     ) -> list[Candle]:
         params = {ep.KLINE_PERIOD: period_min, ep.KLINE_FROM: time_from, ep.KLINE_TO: time_to}
-        return await self._routed(
+        return await self.router.get(
             Capability.K_LINE, wire.parse_candles, market=market, params=lambda _: params
         )
 
     # --- private reads ----------------------------------------------------------------------
 
     async def balances(self) -> list[Balance]:
-        return await self._routed(Capability.BALANCES, wire.parse_balances)
+        return await self.router.get(Capability.BALANCES, wire.parse_balances)
 
     async def get_order(self, order_id: str) -> Order:
-        order = await self._routed(Capability.ORDER, wire.parse_order, order_id=order_id)
-        return self._with_client_id(order)
+        order = await self.router.get(Capability.ORDER, wire.parse_order, order_id=order_id)
+        return self.sent.with_client_id(order)
 
     async def orders(
         self,
@@ -412,8 +354,8 @@ class SafeTradeClient:
                 ep.LIST_STATE: ",".join(states if profile.comma_states else states[:1])
             }
 
-        raw = await self._routed(Capability.ORDERS, wire.parse_orders, params=query)
-        return [self._with_client_id(o) for o in raw]
+        raw = await self.router.get(Capability.ORDERS, wire.parse_orders, params=query)
+        return [self.sent.with_client_id(o) for o in raw]
 
     async def open_orders(self, market: str | None = None) -> list[Order]:
         found: list[Order] = []
@@ -429,7 +371,7 @@ class SafeTradeClient:
             # a ``/market/trades?order_id=`` that ignored the filter must not lend us fills
             return [f for f in wire.parse_fills(raw) if f.order_id == order_id]
 
-        return await self._routed(
+        return await self.router.get(
             Capability.ORDER_TRADES,
             mine,
             order_id=order_id,
@@ -455,8 +397,10 @@ class SafeTradeClient:
         }
         if request.price is not None:
             body[ep.ORDER_PRICE] = _plain(request.price)
-        path = (await self._private_family()).path(Capability.ORDERS)  # a read: never a probe POST
-        self._remember(request)
+        path = (await self.router.private_profile()).path(
+            Capability.ORDERS
+        )  # a read: never a probe POST
+        self.sent.remember(request, self._clock.now())
         try:
             order = wire.parse_order(await self._call("POST", path, body=body, private=True))
         except RateLimited:
@@ -466,35 +410,22 @@ class SafeTradeClient:
                 "order_outcome_unknown", client_id=request.client_id, error=type(e).__name__
             )
             raise OrderOutcomeUnknown(str(e), client_id=request.client_id) from e
-        if order.client_id is None:
-            order = replace(order, client_id=request.client_id)
-        self._attributed[order.id] = request.client_id
+        order = self.sent.attribute(order, request.client_id)
         log.info("order_placed", client_id=request.client_id, order_id=order.id)
         return order
 
     async def cancel_order(self, order_id: str) -> Order:
-        path = (await self._private_family()).path(Capability.CANCEL, order_id=order_id)
+        path = (await self.router.private_profile()).path(Capability.CANCEL, order_id=order_id)
         raw = await self._call("POST", path, private=True)
-        return self._with_client_id(wire.parse_order(raw))
+        return self.sent.with_client_id(wire.parse_order(raw))
 
     async def cancel_all(self, market: str | None = None) -> list[Order]:
         body = {ep.CANCEL_ALL_MARKET: market} if market is not None else None
-        path = (await self._private_family()).path(Capability.CANCEL_ALL)
+        path = (await self.router.private_profile()).path(Capability.CANCEL_ALL)
         raw = await self._call("POST", path, body=body, private=True)
-        return [self._with_client_id(o) for o in wire.parse_orders(raw)]
+        return [self.sent.with_client_id(o) for o in wire.parse_orders(raw)]
 
     # --- resolving unknown outcomes ---------------------------------------------------------
-
-    def _remember(self, request: OrderRequest) -> None:
-        self._sent[request.client_id] = (request, self._clock.now())
-        self._sent.move_to_end(request.client_id)
-        while len(self._sent) > _REMEMBERED_REQUESTS:
-            self._sent.popitem(last=False)
-
-    def _with_client_id(self, order: Order) -> Order:
-        if order.client_id is None and order.id in self._attributed:
-            return replace(order, client_id=self._attributed[order.id])
-        return order
 
     async def find_order(self, market: str, client_id: str) -> Order | None:
         """Return our order with ``client_id`` on ``market``, or None if none exists.
@@ -504,44 +435,22 @@ class SafeTradeClient:
         the side, type, amount and price we sent, close to when we sent it).
         """
         params: dict[str, str | int] = {ep.LIST_MARKET: market, ep.LIST_CLIENT_ID: client_id}
-        listed = await self._routed(Capability.ORDERS, wire.parse_orders, params=lambda _: params)
+        listed = await self.router.get(
+            Capability.ORDERS, wire.parse_orders, params=lambda _: params
+        )
         found = next((o for o in listed if o.client_id == client_id), None)
         for page in range(1, self._scan_pages + 1):
             if found is not None:
                 break
             batch = await self.orders(market, page=page, limit=ep.LIST_MAX_LIMIT)
             found = next((o for o in batch if o.client_id == client_id), None)
-            found = found or self._match_by_shape(client_id, batch)
+            found = found or self.sent.match_by_shape(client_id, batch)
             if len(batch) < ep.LIST_MAX_LIMIT:
                 break
         if found is not None:
-            self._attributed[found.id] = client_id
-            found = replace(found, client_id=client_id)
+            found = self.sent.attribute(found, client_id)
         log.info("order_lookup", client_id=client_id, found=found is not None)
         return found
-
-    def _match_by_shape(self, client_id: str, batch: list[Order]) -> Order | None:
-        sent = self._sent.get(client_id)
-        if sent is None:
-            return None
-        request, sent_at = sent
-        candidates = [
-            o
-            for o in batch
-            if o.client_id is None
-            and o.id not in self._attributed
-            and o.market == request.market
-            and o.side is request.side
-            and o.type is request.type
-            and o.amount == request.amount
-            and (request.type is OrderType.MARKET or o.price == request.price)
-            and sent_at - _MATCH_BEFORE <= o.created_at <= sent_at + _MATCH_AFTER
-        ]
-        if not candidates:
-            return None
-        best = min(candidates, key=lambda o: abs((o.created_at - sent_at).total_seconds()))
-        log.warning("order_matched_by_shape", client_id=client_id, order_id=best.id)
-        return best
 
     # --- lifecycle --------------------------------------------------------------------------
 

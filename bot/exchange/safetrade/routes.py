@@ -13,8 +13,12 @@ between families that share the other private paths, so it is discovered on its 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
 import structlog
 
+from bot.exchange.errors import ExchangeError, MalformedResponse, NotFound
 from bot.exchange.safetrade.profiles import (
     ORDER,
     PRIVATE,
@@ -23,6 +27,11 @@ from bot.exchange.safetrade.profiles import (
     Family,
     Profile,
 )
+
+Params = Mapping[str, str | int]
+# GET one path (retried as the client retries reads) and return its decoded JSON
+Get = Callable[[str, Params | None, bool], Awaitable[Any]]
+T = TypeVar("T")
 
 log = structlog.get_logger()
 
@@ -71,3 +80,72 @@ class Routes:
                 if c is not Capability.ORDER_TRADES and PROFILES[self.private_family].has(c):
                     known.setdefault(str(c), str(self.private_family))
         return known
+
+
+class Router:
+    """GET a capability from the family that serves it, discovering the family on first use."""
+
+    def __init__(self, routes: Routes, get: Get) -> None:
+        self.routes = routes
+        self._get = get
+
+    async def get(
+        self,
+        capability: Capability,
+        parse: Callable[[Any], T],
+        *,
+        market: str = "",
+        order_id: str = "",
+        params: Callable[[Profile], Params] | None = None,
+    ) -> T:
+        """Return ``parse`` of the first family's answer that parses.
+
+        A 404 or a body that does not parse moves on to the next family; the first that
+        answers is remembered. Raises the last family's error when none answers.
+        """
+        private = capability in PRIVATE
+        if private:
+            await self.private_profile()
+        candidates = self.routes.candidates(capability)
+        if not candidates:
+            raise NotFound(f"no API family has a {capability} route")
+        for profile in candidates[:-1]:
+            path = profile.path(capability, market=market, order_id=order_id)
+            try:
+                result = parse(await self._get(path, _query(params, profile), private))
+            except (NotFound, MalformedResponse) as e:
+                log.info("exchange_route_missing", path=path, error=type(e).__name__)
+                continue
+            self.routes.choose(capability, profile.family)
+            return result
+        last = candidates[-1]
+        path = last.path(capability, market=market, order_id=order_id)
+        result = parse(await self._get(path, _query(params, last), private))
+        self.routes.choose(capability, last.family)
+        return result
+
+    async def private_profile(self) -> Profile:
+        """The family of the private paths: the first whose members/me (or balances) answers."""
+        if self.routes.private_family is not None:
+            return PROFILES[self.routes.private_family]
+        last: ExchangeError | None = None
+        for capability in (Capability.MEMBER, Capability.BALANCES):
+            for family in ORDER:
+                profile = PROFILES[family]
+                # balances decide only for a family without members/me (already asked)
+                if not profile.has(capability) or (
+                    capability is Capability.BALANCES and profile.has(Capability.MEMBER)
+                ):
+                    continue
+                try:
+                    await self._get(profile.path(capability), None, True)
+                except (NotFound, MalformedResponse) as e:
+                    last = e
+                    continue
+                self.routes.choose_private(family)
+                return profile
+        raise last or NotFound("no API family answers members/me or balances")
+
+
+def _query(params: Callable[[Profile], Params] | None, profile: Profile) -> Params | None:
+    return params(profile) if params is not None else None
