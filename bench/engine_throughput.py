@@ -26,7 +26,7 @@ from bot.clock import VirtualClock
 from bot.domain.market import Market
 from bot.domain.orders import OrderType, Side
 from bot.sim.engine import MatchingEngine
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 from bot.sim.records import WAIT
 
 TARGET_ORDERS_PER_S = 50_000

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.domain.market import Market
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 MID0 = Decimal(100)
 PRICE_PRECISION = 2

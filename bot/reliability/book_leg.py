@@ -42,7 +42,7 @@ from bot.reliability.campaign import _market as campaign_market
 from bot.reliability.report import save
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 Distortion = Literal["one_sided", "crossed", "pushed"]
 DISTORTIONS: tuple[Distortion, ...] = ("one_sided", "crossed", "pushed")

@@ -44,7 +44,7 @@ from bot.settings import Settings
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import FaultPlan
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 KEY = "campaign"
 CYCLE_INTERVAL_S = 60.0

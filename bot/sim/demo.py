@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain.market import Market, MarketState
 from bot.rand import make_rng
 from bot.sim.engine import MatchingEngine
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 DEMO_KEY = "demo-key"
 DEMO_SECRET = "demo-secret"  # noqa: S105 (a published demo credential for the local simulator)

@@ -19,7 +19,8 @@ from bot.domain.market import BookLevel, Candle, Market, MarketState, OrderBook,
 from bot.domain.money import MONEY_CONTEXT, ZERO
 from bot.domain.orders import Order, OrderType, Side
 from bot.sim.accounts import Account
-from bot.sim.market_model import MarketModel, MarketParams
+from bot.sim.market_model import MarketModel
+from bot.sim.market_params import MarketParams
 from bot.sim.matching import Listener, MarketBook, Matcher
 from bot.sim.records import CANCEL, WAIT, SimError, SimFill, SimOrder, SimTrade, to_datetime
 from bot.sim.tape import KEEP_MINUTES

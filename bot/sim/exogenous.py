@@ -18,13 +18,10 @@ import itertools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from bot.domain.orders import Side
 from bot.rand import make_rng
-
-if TYPE_CHECKING:
-    from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 _SHARED_MAX = 8  # paths kept per process (the benchmark needs the current case's)
 _SHARED: dict[tuple[object, ...], ExogenousPath] = {}

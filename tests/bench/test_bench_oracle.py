@@ -19,7 +19,7 @@ from bot.clock import VirtualClock
 from bot.domain.market import Market
 from bot.domain.orders import OrderType, Side
 from bot.sim.engine import MatchingEngine
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 MID = Decimal(100)
 Q = Decimal(1000)

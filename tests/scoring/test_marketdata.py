@@ -18,7 +18,7 @@ from bot.scoring import ScoreWeights, prioritise
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 
 D = Decimal
 EXCLUDED = frozenset({"btc"})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.sim.exogenous import ExogenousPath, TakerArrival
-from bot.sim.market_model import MarketModel, MarketParams
+from bot.sim.market_model import MarketModel
+from bot.sim.market_params import MarketParams
 
 
 def _params(**changes: object) -> MarketParams:

@@ -11,7 +11,8 @@ from bot.clock import VirtualClock
 from bot.domain.orders import OrderType, Side
 from bot.sim.engine import MatchingEngine
 from bot.sim.exogenous import TakerArrival
-from bot.sim.market_model import MarketModel, MarketParams
+from bot.sim.market_model import MarketModel
+from bot.sim.market_params import MarketParams
 from bot.sim.testing import make_market
 
 MID = Decimal(100)

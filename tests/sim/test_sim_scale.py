@@ -10,7 +10,7 @@ from decimal import Decimal
 from bot.clock import VirtualClock
 from bot.domain.orders import OrderType, Side
 from bot.sim.engine import MatchingEngine
-from bot.sim.market_model import MarketParams
+from bot.sim.market_params import MarketParams
 from bot.sim.testing import make_market
 
 
