@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from bot.domain.balances import Balance, Classification
 from bot.domain.market import BookLevel, Market, OrderBook, Ticker
-from bot.scoring import MarketSnapshot, ScoreWeights, prioritise, with_market_facts
+from bot.prioritisation.scoring import MarketSnapshot, ScoreWeights, prioritise, with_market_facts
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 

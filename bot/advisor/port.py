@@ -9,7 +9,7 @@ from typing import Protocol
 from bot.domain.balances import BalanceScore, ScoreMetrics
 from bot.domain.decisions import Decision
 from bot.domain.market import Market, OrderBook, Ticker
-from bot.scoring import MarketSnapshot, impact_bps
+from bot.prioritisation.scoring import MarketSnapshot, impact_bps
 
 _Q = Decimal("0.0001")
 

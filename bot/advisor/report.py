@@ -8,7 +8,7 @@ from decimal import Decimal
 from bot.advisor.port import Advice, AdviceContext, Advisor
 from bot.domain.balances import BalanceScore, Classification
 from bot.domain.decisions import Decision, StrategyName
-from bot.scoring import MarketSnapshot
+from bot.prioritisation.scoring import MarketSnapshot
 
 _COLUMNS = (
     ("currency", "<"),

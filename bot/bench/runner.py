@@ -45,8 +45,8 @@ from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.port import ExecutorFactory
 from bot.execution.registry import EXECUTORS, SEEDED_BY_EXECUTION_ID, executor_view
 from bot.execution.runner import ExecutionRunner
+from bot.prioritisation.scoring import bid_depths
 from bot.rand import make_rng
-from bot.scoring import bid_depths
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 

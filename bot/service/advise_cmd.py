@@ -6,8 +6,8 @@ from bot.advisor.report import advise_sellable, format_advice_table
 from bot.bootstrap import build_advisor
 from bot.clock import SystemClock
 from bot.exchange.port import Exchange
-from bot.marketdata import build_snapshot
-from bot.scoring import ScoreWeights, prioritise
+from bot.prioritisation.marketdata import build_snapshot
+from bot.prioritisation.scoring import ScoreWeights, prioritise
 from bot.settings import Settings
 
 

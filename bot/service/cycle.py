@@ -16,8 +16,8 @@ from bot.domain.executions import Execution, ExecutionState
 from bot.domain.money import ZERO, quantize_down
 from bot.ids import new_cycle_id, new_execution_id
 from bot.logs import get_logger
-from bot.marketdata import build_snapshot
-from bot.scoring import MarketSnapshot, prioritise
+from bot.prioritisation.marketdata import build_snapshot
+from bot.prioritisation.scoring import MarketSnapshot, prioritise
 
 log = get_logger("sellbot.cycle")
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from bot.advisor.port import AdviceContext
 from bot.domain.balances import Classification
 from bot.domain.decisions import Limits
-from bot.scoring import ScoreWeights, prioritise
+from bot.prioritisation.scoring import ScoreWeights, prioritise
 from tests.fakes.market_builders import (
     D,
     balance,

@@ -8,8 +8,8 @@ from bot.advisor.report import advise_sellable, format_advice_table
 from bot.advisor.rules import RuleAdvisor
 from bot.clock import VirtualClock
 from bot.domain.balances import Classification
-from bot.marketdata import build_snapshot
-from bot.scoring import ScoreWeights, prioritise
+from bot.prioritisation.marketdata import build_snapshot
+from bot.prioritisation.scoring import ScoreWeights, prioritise
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.exchange import SimExchange
 from tests.advisor.advisor_helpers import LIMITS

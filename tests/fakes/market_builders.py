@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bot.domain.balances import Balance
 from bot.domain.market import BookLevel, Market, MarketState, OrderBook, Ticker
-from bot.scoring import MarketSnapshot
+from bot.prioritisation.scoring import MarketSnapshot
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 D = Decimal

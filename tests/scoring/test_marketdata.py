@@ -13,8 +13,8 @@ from bot.domain.orders import Fill, Order, OrderRequest, OrderState
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeUnavailable
 from bot.exchange.port import Exchange
-from bot.marketdata import VolatilityCache, build_snapshot
-from bot.scoring import ScoreWeights, prioritise
+from bot.prioritisation.marketdata import VolatilityCache, build_snapshot
+from bot.prioritisation.scoring import ScoreWeights, prioritise
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.balances import BalanceScore, Classification
 from bot.domain.market import BookLevel, MarketState, OrderBook
-from bot.scoring import (
+from bot.prioritisation.scoring import (
     ScoreWeights,
     prioritise,
     range_volatility_bps_per_hour,

@@ -33,7 +33,7 @@ from bot.domain.market import Market, OrderBook, Ticker
 from bot.domain.money import ZERO
 from bot.exchange.errors import ExchangeError
 from bot.exchange.port import Exchange
-from bot.scoring import (
+from bot.prioritisation.scoring import (
     MarketSnapshot,
     index_markets,
     range_volatility_bps_per_hour,

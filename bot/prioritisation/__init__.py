@@ -1,0 +1,1 @@
+"""The prioritisation step: read the candidates' market data, then score and rank them."""
