@@ -51,14 +51,14 @@ LEADER_DB ?= $(or $(TEST_DATABASE_URL),postgresql+asyncpg://postgres@127.0.0.1:5
 
 reliability: $(STAMP)  ## faults (1,000 sales), cap, bad stream frames, bad books, 50 SIGKILLs, DB outage, two daemons, long run; one table
 	rm -rf $(RELIABILITY_OUT)
-	$(BIN)/python bench/faults.py --shards $(FAULT_SHARDS) --rounds 11 --http-sales 12 --out $(RELIABILITY_OUT)
-	$(BIN)/python -m bot.reliability.cap_leg --out $(RELIABILITY_OUT)
-	$(BIN)/python -m bot.reliability.stream_leg --out $(RELIABILITY_OUT)
-	$(BIN)/python -m bot.reliability.book_leg --out $(RELIABILITY_OUT)
-	$(BIN)/python bench/crashes.py --kills $(KILLS) --outage-s $(OUTAGE_S) --out $(RELIABILITY_OUT)
-	$(BIN)/python bench/leadership.py --kills $(LEADER_KILLS) --database-url $(LEADER_DB) --out $(RELIABILITY_OUT)
-	$(BIN)/python bench/longrun.py --out $(RELIABILITY_OUT)
-	@echo; $(BIN)/python -m bot.reliability.report $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.faults --shards $(FAULT_SHARDS) --rounds 11 --http-sales 12 --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.reliability.cap_leg --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.reliability.stream_leg --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.reliability.book_leg --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.crashes --kills $(KILLS) --outage-s $(OUTAGE_S) --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.leadership --kills $(LEADER_KILLS) --database-url $(LEADER_DB) --out $(RELIABILITY_OUT)
+	$(BIN)/python -m bench.longrun --out $(RELIABILITY_OUT)
+	@echo; $(BIN)/python -m bench.reliability.report $(RELIABILITY_OUT)
 
 AUDIT_VENV ?= build/audit-venv
 
@@ -71,7 +71,7 @@ lock:  ## regenerate the lock files from pyproject.toml (needs the package regis
 	/tmp/sellbot-lock/bin/pip install -q .
 	/tmp/sellbot-lock/bin/pip freeze --exclude sellbot > requirements.lock
 	/tmp/sellbot-lock/bin/pip install -q '.[dev]'
-	/tmp/sellbot-lock/bin/pip freeze --exclude sellbot > requirements-dev.lock
+	/tmp/sellbot-lock/bin/pip freeze --all --exclude sellbot --exclude pip --exclude setuptools > requirements-dev.lock
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) data/*.db

@@ -1,8 +1,8 @@
 """Crash campaign: SIGKILL a real ``sellbot run`` ``--kills`` times at seeded random moments,
 restart it each time, then lock the SQLite database for ``--outage-s`` in the middle of a run.
 
-    python bench/crashes.py               # 50 kills + a 30 s database outage
-    python bench/crashes.py --kills 10 --outage-s 10
+    python -m bench.crashes               # 50 kills + a 30 s database outage
+    python -m bench.crashes --kills 10 --outage-s 10
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.reliability.crashes import crash_campaign, db_outage
-from bot.reliability.report import load, render, save
+from bench.reliability.crashes import crash_campaign, db_outage
+from bench.reliability.report import load, render, save
 
 CRASH_COVERS = (
     "real `sellbot run` processes against a simulator over HTTP (state outlives them), "

@@ -5,8 +5,8 @@ In-process leg: ``--shards`` accounts of ``--markets`` markets, ``--rounds`` rou
 HTTP leg (``--http-sales``): the daemon over ``SafeTradeClient`` → ``SimServer`` with
 connection resets and WebSocket drops. Results go to ``--out`` and are printed as a table.
 
-    python bench/faults.py                       # 5 x 20 markets x 10 rounds = 1,000 sales
-    python bench/faults.py --shards 1 --rounds 2 # quick look
+    python -m bench.faults                       # 5 x 20 markets x 10 rounds = 1,000 sales
+    python -m bench.faults --shards 1 --rounds 2 # quick look
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import reduce
 from pathlib import Path
 
-from bot.reliability.campaign import ShardResult, quiet_logs, run_shard_sync
-from bot.reliability.invariants import InvariantReport
-from bot.reliability.report import load, render, save
+from bench.reliability.campaign import ShardResult, quiet_logs, run_shard_sync
+from bench.reliability.invariants import InvariantReport
+from bench.reliability.report import load, render, save
 
 IN_PROCESS_COVERS = (
     "in-process `SimExchange`, full daemon pipeline (`build_app`: SQLite store, rule advisor, "
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         report=report, extra=extra,
     )  # fmt: skip
     if args.http_sales:
-        from bot.reliability.http_leg import HTTP_COVERS, run_http_leg
+        from bench.reliability.http_leg import HTTP_COVERS, run_http_leg
 
         http_report, http_extra = asyncio.run(run_http_leg(args.http_sales, seed=args.seed))
         save(

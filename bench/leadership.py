@@ -1,16 +1,16 @@
 """Leadership leg: two real daemons on one database, the leader SIGKILLed ``--kills`` times.
 
-    python bench/leadership.py --kills 20 --out build/reliability  # PG: TEST_DATABASE_URL
+    python -m bench.leadership --kills 20 --out build/reliability  # PG: TEST_DATABASE_URL
 
 Writes ``OUT/leadership.json``: takeover max/median, oversold, duplicates, orders sent by a
-daemon outside its own leadership term. Same as ``python -m bot.reliability.leader_leg``.
+daemon outside its own leadership term. Same as ``python -m bench.reliability.leader_leg``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bot.reliability.leader_leg import main
+from bench.reliability.leader_leg import main
 
 if __name__ == "__main__":
     sys.exit(main())

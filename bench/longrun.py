@@ -1,7 +1,7 @@
 """Long run: 10,000 scheduler cycles in virtual time; RSS, fds and tasks must stay flat.
 
-python bench/longrun.py                 # 10,000 cycles, a sample every 500
-python bench/longrun.py --cycles 2000
+python -m bench.longrun                 # 10,000 cycles, a sample every 500
+python -m bench.longrun --cycles 2000
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from bot.reliability.campaign import quiet_logs
-from bot.reliability.longrun import long_run
-from bot.reliability.report import load, render, save
+from bench.reliability.campaign import quiet_logs
+from bench.reliability.longrun import long_run
+from bench.reliability.report import load, render, save
 
 COVERS = (
     "the daemon's App over an in-process simulator (3 markets, SQLite), "

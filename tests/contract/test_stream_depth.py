@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+from bench.reliability.stream_leg import bad_frames, bad_price
 from bot.clock import SystemClock
 from bot.domain.market import OrderBook
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import LocalBook, SafeTradeStream
-from bot.reliability.stream_leg import bad_frames, bad_price
 from bot.service.metrics import Metrics
 from bot.service.streaming import StreamingExchange, StreamReadiness
 from bot.sim.server import SimServer

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from bench.reliability.stream_leg import bad_frames, bad_price
 from bot.clock import SystemClock
 from bot.domain.market import OrderBook
 from bot.exchange.safetrade.stream import BadMessage, SafeTradeStream
-from bot.reliability.stream_leg import bad_frames, bad_price
 from bot.sim.server import SimServer
 from tests.contract import test_stream
 from tests.contract.test_stream import _stream, _until

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.reliability.crashes import KEY, SECRET, _env, build_engine
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.execution_store import SqlExecutionStore
 from bot.domain.decisions import Decision, StrategyName
 from bot.domain.executions import Execution, ExecutionState
-from bot.reliability.crashes import KEY, SECRET, _env, build_engine
 from bot.sim.server import SimServer
 from tests.e2e.helpers import read_db
 

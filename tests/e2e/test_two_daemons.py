@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.reliability.leader_leg import leader_of
 from bot.clock import SystemClock
 from bot.exchange.safetrade.client import SafeTradeClient
-from bot.reliability.leader_leg import leader_of
 from bot.sim.demo import demo_markets
 from tests.e2e.helpers import read_db, sellbot_cmd, sellbot_env, standalone_simulator
 

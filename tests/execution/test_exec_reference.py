@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from structlog.testing import capture_logs
 
+from bench.reliability.book_leg import DistortingExchange
 from bot.clock import VirtualClock
 from bot.domain.decisions import StrategyName
 from bot.domain.executions import ExecutionState
 from bot.execution.guards import ExecutionGuards, reference_check
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
-from bot.reliability.book_leg import DistortingExchange
 from tests.execution.exec_helpers import BOT_KEY, Desk, make_book, make_execution
 
 D = Decimal

@@ -3,7 +3,7 @@ pushed book, and none is priced below the bound from the true mid."""
 
 from __future__ import annotations
 
-from bot.reliability.book_leg import run_book_leg
+from bench.reliability.book_leg import run_book_leg
 
 
 async def test_book_leg_places_no_order_on_a_bad_book() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.reliability.cap_leg import run_cap_leg
+from bench.reliability.cap_leg import run_cap_leg
 
 
 async def test_committed_value_never_passes_the_daily_cap() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reliability.crashes import crash_campaign, db_outage
+from bench.reliability.crashes import crash_campaign, db_outage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

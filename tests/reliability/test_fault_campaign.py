@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.reliability.campaign import FaultRates, run_shard
+from bench.reliability.campaign import FaultRates, run_shard
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.reliability import report
-from bot.reliability.leader_leg import LeaderLegResult, save_leg
+from bench.reliability import report
+from bench.reliability.leader_leg import LeaderLegResult, save_leg
 
 
 def test_a_clean_leg_passes_and_shows_its_takeover_times(tmp_path: Path) -> None:

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bench.reliability.crashes import build_engine
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Base
 from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.logs import configure_logging
-from bot.reliability.crashes import build_engine
 from bot.sim.server import SimServer
 from tests.conftest import FAKE_CEREBRAS_KEY, FAKE_SAFETRADE_KEY, FAKE_SAFETRADE_SECRET
 from tests.e2e.helpers import free_port, sellbot_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.reliability.stream_leg import passed, run_stream_leg, save_leg
+from bench.reliability.stream_leg import passed, run_stream_leg, save_leg
 
 
 async def test_malformed_frames_never_serve_a_bad_or_stale_book(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
+from bench.reliability.cap_leg import CapDesk, cap_desk
 from bot.clock import DEFAULT_EPOCH
 from bot.db.execution_store import SqlExecutionStore
 from bot.db.models import ExecutionRow
@@ -18,7 +19,6 @@ from bot.db.repositories import DailyLedger
 from bot.domain.decisions import Decision, StrategyName
 from bot.domain.executions import Execution, ExecutionState
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.reliability.cap_leg import CapDesk, cap_desk
 from bot.service.cycle import run_prioritisation_cycle
 
 CAP = Decimal(2500)

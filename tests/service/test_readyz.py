@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 
+from bench.reliability.stream_leg import bad_frames
 from bot.clock import SystemClock, VirtualClock
 from bot.exchange.port import Exchange
 from bot.exchange.safetrade.stream import SafeTradeStream
-from bot.reliability.stream_leg import bad_frames
 from bot.service.gate import GatedExchange
 from bot.service.metrics import Metrics
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app

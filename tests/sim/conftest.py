@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import VirtualClock
-from bot.sim.testing import Desk
+from tests.sim.sim_helpers import Desk
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.rand import make_rng
 from bot.sim.engine import MatchingEngine
 from bot.sim.records import CANCEL, DONE, WAIT, SimError
 from bot.sim.tape import Tape
-from bot.sim.testing import ALICE, BOB, Desk, make_market
+from tests.sim.sim_helpers import ALICE, BOB, Desk, make_market
 
 
 def test_price_then_time_priority(desk: Desk) -> None:

@@ -19,7 +19,7 @@ from bot.exchange.errors import (
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import FaultPlan
-from bot.sim.testing import ALICE, BOB, Desk
+from tests.sim.sim_helpers import ALICE, BOB, Desk
 
 
 def _sell(client_id: str, amount: str, price: str | None = None) -> OrderRequest:

@@ -23,7 +23,7 @@ from bot.sim.rest import RestApi
 from bot.sim.routes import select
 from bot.sim.server import SimServer
 from bot.sim.standalone import serve_forever
-from bot.sim.testing import ALICE, BOB, Desk, make_market
+from tests.sim.sim_helpers import ALICE, BOB, Desk, make_market
 from tests.sim.test_sim_server import SECRETS, Api, Signer
 
 MARKETS_PATH = {"trade": "/trade/public/markets", "peatio": "/peatio/public/markets"}

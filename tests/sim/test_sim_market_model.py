@@ -13,7 +13,7 @@ from bot.sim.engine import MatchingEngine
 from bot.sim.exogenous import TakerArrival
 from bot.sim.market_model import MarketModel
 from bot.sim.market_params import MarketParams
-from bot.sim.testing import make_market
+from tests.sim.sim_helpers import make_market
 
 MID = Decimal(100)
 Q = Decimal(1000)  # depth per price unit

@@ -11,7 +11,7 @@ from bot.clock import VirtualClock
 from bot.domain.orders import OrderType, Side
 from bot.sim.engine import MatchingEngine
 from bot.sim.market_params import MarketParams
-from bot.sim.testing import make_market
+from tests.sim.sim_helpers import make_market
 
 
 def _ms(fn: Callable[[], object], repeat: int) -> float:

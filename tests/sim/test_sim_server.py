@@ -15,7 +15,7 @@ from bot.clock import VirtualClock
 from bot.domain.orders import Side
 from bot.sim.faults import FaultPlan
 from bot.sim.server import SimServer
-from bot.sim.testing import ALICE, BOB, Desk
+from tests.sim.sim_helpers import ALICE, BOB, Desk
 
 SECRETS = {ALICE: "alice-secret", BOB: "bob-secret"}
 

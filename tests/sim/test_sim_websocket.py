@@ -15,8 +15,8 @@ from aiohttp import web
 from bot.clock import VirtualClock
 from bot.domain.orders import Side
 from bot.sim.server import SimServer
-from bot.sim.testing import ALICE, BOB, Desk
 from bot.sim.websocket import _Conn
+from tests.sim.sim_helpers import ALICE, BOB, Desk
 
 SECRETS = {ALICE: "alice-secret"}
 

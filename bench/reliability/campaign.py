@@ -10,7 +10,7 @@ Faults covered here (in-process, drawn per request by ``FaultPlan``): HTTP 5xx, 
 Retry-After, accepted-but-response-lost order writes, connection resets (surfacing as
 ``ExchangeUnavailable``, as the client maps them), latency up to ``max_latency_s`` on the
 virtual clock, and the maintenance window. WebSocket drops need the HTTP leg
-(``bot.reliability.http_leg``).
+(``bench.reliability.http_leg``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from pathlib import Path
 
 import structlog
 
+from bench.reliability.invariants import InvariantReport, Window, check, read_db
+from bench.reliability.stack import ReadRetrying
+from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
 from bot.bootstrap import App, build_app
 from bot.clock import VirtualClock
@@ -36,9 +39,6 @@ from bot.domain.orders import Order
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
 from bot.rand import make_rng
-from bot.reliability.invariants import InvariantReport, Window, check, read_db
-from bot.reliability.stack import ReadRetrying
-from bot.reliability.vtime import DbActivity, drive
 from bot.service.cycle import run_prioritisation_cycle
 from bot.settings import Settings
 from bot.sim.engine import MatchingEngine

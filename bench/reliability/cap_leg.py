@@ -7,7 +7,7 @@ sales wait queued for minutes, which is when a queued sale used to count as noth
 every cycle (and once every sale has ended) it measures the committed value over all the
 run's executions: proceeds of finished ones plus max(proceeds, allocated value) of the rest.
 
-python -m bot.reliability.cap_leg --out build/reliability    # writes cap.json
+python -m bench.reliability.cap_leg --out build/reliability    # writes cap.json
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from bench.reliability.campaign import _market as campaign_market
+from bench.reliability.campaign import _settings as campaign_settings
+from bench.reliability.campaign import quiet_logs
+from bench.reliability.report import save
+from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
 from bot.bootstrap import App, build_app
 from bot.clock import DEFAULT_EPOCH, VirtualClock
@@ -37,11 +42,6 @@ from bot.domain.executions import ExecutionState, committed_value
 from bot.domain.market import Market
 from bot.exchange.cached import CachedExchange
 from bot.rand import make_rng
-from bot.reliability.campaign import _market as campaign_market
-from bot.reliability.campaign import _settings as campaign_settings
-from bot.reliability.campaign import quiet_logs
-from bot.reliability.report import save
-from bot.reliability.vtime import DbActivity, drive
 from bot.service.cycle import CycleResult, run_prioritisation_cycle
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange

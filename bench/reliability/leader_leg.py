@@ -1,6 +1,6 @@
 """Leadership leg: two real ``sellbot run`` processes on one database; SIGKILL the leader.
 
-The simulator runs in this process (as in ``bot.reliability.crashes``), so it outlives the
+The simulator runs in this process (as in ``bench.reliability.crashes``), so it outlives the
 bots. Two daemons start on one database: one leads, one stands by. ``kills`` times, after a
 seeded random delay, the leader (read from the lease and the ``daemons`` rows) is SIGKILLed;
 the standby must take the lease over, and the killed one is restarted as the new standby.
@@ -9,7 +9,7 @@ Measured: the takeover time (kill → the new leader's ``acquired_at``), and, af
 outside its own leadership term (each process logs ``order_send`` with the client id; the
 simulator dates each order).
 
-    python -m bot.reliability.leader_leg --kills 20 --out build/reliability
+    python -m bench.reliability.leader_leg --kills 20 --out build/reliability
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from typing import IO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bench.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, build_engine, top_up
+from bench.reliability.report import save
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import DaemonRow, LeaseRow
 from bot.domain.decisions import StrategyName
 from bot.rand import make_rng
-from bot.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, build_engine, top_up
-from bot.reliability.report import save
 from bot.sim.engine import MatchingEngine
 from bot.sim.server import SimServer
 

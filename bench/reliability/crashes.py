@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from bench.reliability.campaign import _exchange_orders, _market
+from bench.reliability.invariants import InvariantReport, check, read_db
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.domain.decisions import StrategyName
 from bot.domain.market import Market
 from bot.rand import make_rng
-from bot.reliability.campaign import _exchange_orders, _market
-from bot.reliability.invariants import InvariantReport, check, read_db
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 from bot.sim.server import SimServer
@@ -42,6 +42,7 @@ KEY = "crash-key-0123"
 SECRET = "crash-secret-0123456789abcdef"  # noqa: S105 (a local simulator credential)
 STRATEGIES = tuple(StrategyName)
 FINAL_RUNS = 3
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])  # where the locker process imports bench
 RUN_ENV = {
     "SELLBOT_MIN_HORIZON_S": "4",
     "SELLBOT_MAX_HORIZON_S": "10",
@@ -222,11 +223,12 @@ async def db_outage(
         before = count()
         locker = await asyncio.create_subprocess_exec(
             sys.executable, "-c",
-            "import sys; from bot.reliability.crashes import hold_sqlite_lock;"
+            "import sys; from bench.reliability.crashes import hold_sqlite_lock;"
             " hold_sqlite_lock(sys.argv[1], float(sys.argv[2]))",
-            str(db_path), str(outage_s), cwd=workdir,
+            str(db_path), str(outage_s), cwd=workdir, env={**os.environ, "PYTHONPATH": _REPO_ROOT},
         )  # fmt: skip
-        await locker.wait()
+        if await locker.wait():  # no lock held means no outage: the leg would pass unearned
+            raise RuntimeError(f"the SQLite locker process exited {locker.returncode}")
         during = count() - before
         sales += top_up(engine, listed, Decimal(40))  # new balances to sell after the outage
         await clock.sleep(after_s)

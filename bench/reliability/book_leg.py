@@ -12,7 +12,7 @@ distorted: must be 0), ``fills_below_reference_bound`` and ``orders_below_refere
 started: must be 0). The simulator's real book is not pushed, so a low order still fills at
 the real bids here; the orders' prices show what a real push would have filled.
 
-``python -m bot.reliability.book_leg --out DIR`` writes ``DIR/books.json``.
+``python -m bench.reliability.book_leg --out DIR`` writes ``DIR/books.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from typing import Literal
 
 import structlog
 
+from bench.reliability.campaign import _market as campaign_market
+from bench.reliability.report import save
 from bot.clock import VirtualClock
 from bot.domain.decisions import Decision, StrategyName
 from bot.domain.executions import Execution, ExecutionState
@@ -38,8 +40,6 @@ from bot.execution.guards import ExecutionGuards, price_bound
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
 from bot.rand import make_rng
-from bot.reliability.campaign import _market as campaign_market
-from bot.reliability.report import save
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 from bot.sim.market_params import MarketParams
@@ -207,7 +207,7 @@ async def _below_bound(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.reliability.book_leg")
+    parser = argparse.ArgumentParser(prog="python -m bench.reliability.book_leg")
     parser.add_argument("--out", default="build/reliability")
     parser.add_argument("--sales", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)

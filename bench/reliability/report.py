@@ -1,6 +1,6 @@
 """Results of the reliability campaigns: saved as JSON per leg, printed as one Markdown table.
 
-Each campaign script writes ``<dir>/<leg>.json`` (``save``); ``python -m bot.reliability.report
+Each campaign script writes ``<dir>/<leg>.json`` (``save``); ``python -m bench.reliability.report
 <dir>`` prints every leg found side by side (``make reliability`` ends with it).
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bot.reliability.invariants import InvariantReport
+from bench.reliability.invariants import InvariantReport
 
 LEG_ORDER = (
     "faults",

@@ -16,12 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from bench.reliability.crashes import KEY, SECRET, _env, _spawn, _verdict, build_engine
+from bench.reliability.invariants import InvariantReport
 from bot.clock import SystemClock
 from bot.db.migrate import upgrade
 from bot.domain.decisions import StrategyName
 from bot.rand import make_rng
-from bot.reliability.crashes import KEY, SECRET, _env, _spawn, _verdict, build_engine
-from bot.reliability.invariants import InvariantReport
 from bot.sim.faults import FaultPlan
 from bot.sim.server import SimServer
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from bench.reliability.campaign import KEY, _market, _settings
+from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
 from bot.bootstrap import App, build_app
 from bot.clock import VirtualClock
@@ -26,8 +28,6 @@ from bot.db.migrate import upgrade
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
 from bot.rand import make_rng
-from bot.reliability.campaign import KEY, _market, _settings
-from bot.reliability.vtime import DbActivity, drive
 from bot.service.cycle import run_prioritisation_cycle
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange

@@ -8,7 +8,7 @@ stream serves after it has seen the bad frame and before the hold ends is stale 
 construction. Every book served, from the stream or REST, is checked for a price that is not
 finite and positive.
 
-``python -m bot.reliability.stream_leg --out DIR`` writes ``DIR/stream.json``.
+``python -m bench.reliability.stream_leg --out DIR`` writes ``DIR/stream.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from bench.reliability.report import save
 from bot.clock import Clock, SystemClock
 from bot.domain.market import OrderBook
 from bot.domain.orders import OrderRequest, OrderType, Side
@@ -31,7 +32,6 @@ from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import SafeTradeStream
 from bot.logs import configure_logging
 from bot.rand import make_rng
-from bot.reliability.report import save
 from bot.service.streaming import StreamingExchange
 from bot.sim.demo import DEMO_KEY, DEMO_SECRET, build_demo_engine
 from bot.sim.server import SimServer
@@ -229,7 +229,7 @@ def save_leg(directory: Path, figures: dict[str, object]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.reliability.stream_leg")
+    parser = argparse.ArgumentParser(prog="python -m bench.reliability.stream_leg")
     parser.add_argument("--out", type=Path, default=Path("build/reliability"))
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
