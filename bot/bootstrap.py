@@ -23,10 +23,10 @@ from bot.exchange.port import Exchange
 from bot.execution.guards import ExecutionGuards
 from bot.execution.limiter import ConcurrencyLimiter
 from bot.execution.runner import ExecutionRunner
+from bot.execution.supervisor import ExecutionSupervisor
+from bot.metrics import Metrics, record_finished
 from bot.prioritisation.marketdata import VolatilityCache
 from bot.prioritisation.scoring import ScoreWeights
-from bot.service.metrics import Metrics, record_finished
-from bot.service.supervisor import ExecutionSupervisor
 from bot.settings import Settings
 
 

@@ -8,6 +8,7 @@ acted on (password masked) and says how old the newest daemon heartbeat in it is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -156,8 +157,8 @@ async def _orders(settings: Settings, *, execution_id: str, as_json: bool) -> in
 
 async def _cancel_open(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
     from bot.logs import configure_logging
+    from bot.metrics import Metrics
     from bot.service.entry import build_exchange  # lazy: only this option needs a client
-    from bot.service.metrics import Metrics
     from bot.service.ops_cancel import cancel_open
 
     configure_logging(  # the client logs its requests: to stderr, secrets masked
@@ -206,6 +207,24 @@ async def _advise(settings: Settings, *, simulate: bool) -> int:
     from bot.service.advise_cmd import run_advise
 
     return await run_advise(settings, simulate=simulate)
+
+
+async def _doctor(settings: Settings, *, simulate: bool, as_json: bool) -> int:
+    from bot.doctor.report import exit_code, render_json, render_lines
+    from bot.doctor.run import run_doctor  # lazy: only this command needs a client
+    from bot.logs import configure_logging
+    from bot.service.entry import embedded_simulator
+
+    # stdout carries the report; logs go to stderr, warnings only unless a level was set
+    level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    configure_logging(fmt=settings.log_format, level=level, secrets=secret_values(settings))
+    system_clock = SystemClock()
+    async with contextlib.AsyncExitStack() as stack:
+        if simulate:
+            settings = await stack.enter_async_context(embedded_simulator(settings, system_clock))
+        checks = await run_doctor(settings, system_clock)
+    print(render_json(checks) if as_json else render_lines(checks))
+    return exit_code(checks)
 
 
 async def _sim(settings: Settings, *, args: argparse.Namespace) -> int:
@@ -258,6 +277,7 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
             plot_path=args.plot_path,
         ),
         "advise": lambda: partial(_advise, simulate=args.simulate),
+        "doctor": lambda: partial(_doctor, simulate=args.simulate, as_json=args.json),
         "sim": lambda: partial(_sim, args=args),
     }
     make = table.get(args.command)

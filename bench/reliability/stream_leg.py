@@ -30,9 +30,9 @@ from bot.domain.orders import OrderRequest, OrderType, Side
 from bot.exchange.errors import ExchangeError
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import SafeTradeStream
+from bot.exchange.streaming import StreamingExchange
 from bot.logs import configure_logging
 from bot.rand import make_rng
-from bot.service.streaming import StreamingExchange
 from bot.sim.demo import DEMO_KEY, DEMO_SECRET, build_demo_engine
 from bot.sim.server import SimServer
 

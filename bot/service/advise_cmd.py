@@ -48,8 +48,8 @@ async def run_advise(settings: Settings, *, simulate: bool) -> int:
         print("sellbot: advise needs SAFETRADE_API_KEY and SAFETRADE_API_SECRET, or --simulate")
         return 2
     else:
+        from bot.metrics import Metrics
         from bot.service.entry import build_exchange
-        from bot.service.metrics import Metrics
 
         exchange = build_exchange(settings, clock, Metrics())
     try:

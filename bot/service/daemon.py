@@ -18,14 +18,17 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.bootstrap import App
+from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeBlocked, ExchangeError
+from bot.exchange.forwarding import layer
+from bot.exchange.gate import GatedExchange
+from bot.exchange.streaming import stream_of
 from bot.logs import get_logger
 from bot.service.cycle import run_prioritisation_cycle
-from bot.service.gate import GatedExchange
 from bot.service.jobs import schedule_jobs
 from bot.service.leadership import Leadership, first_of, new_instance_id
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
-from bot.service.streaming import StreamReadiness, stream_of
+from bot.service.streaming import StreamReadiness
 from bot.service.tracking import recover, track_once
 
 log = get_logger("sellbot.daemon")
@@ -197,9 +200,9 @@ class Daemon:
         await self.stop_event.wait()
 
     async def _refresh_markets(self) -> None:
-        invalidate = getattr(self.app.exchange, "invalidate", None)
-        if callable(invalidate):
-            invalidate()
+        cache = layer(self.app.exchange, CachedExchange)
+        if cache is not None:
+            cache.invalidate()
         markets = await self.app.exchange.markets()
         log.info("markets_refreshed", markets=len(markets))
 

@@ -13,19 +13,20 @@ from bot.db.migrate import upgrade
 from bot.domain.balances import Balance
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
+from bot.exchange.gate import GatedExchange
+from bot.exchange.instrumented import InstrumentedExchange
 from bot.exchange.port import Exchange
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.discovery import discover
 from bot.exchange.safetrade.profiles import parse_choice
 from bot.exchange.safetrade.stream import SafeTradeStream
 from bot.exchange.safetrade.transport import TransportSwitch
+from bot.exchange.streaming import StreamingExchange
 from bot.logs import configure_logging, get_logger
+from bot.metrics import Metrics
 from bot.rand import make_rng
 from bot.service.daemon import Daemon
-from bot.service.gate import GatedExchange
-from bot.service.instrumented import InstrumentedExchange
-from bot.service.metrics import Metrics
-from bot.service.streaming import OrderUpdates, StreamingExchange
+from bot.service.streaming import OrderUpdates
 from bot.settings import Settings, secret_values
 
 log = get_logger("sellbot")

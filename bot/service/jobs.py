@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.exchange.errors import ExchangeBlocked
 from bot.ids import new_cycle_id
 from bot.logs import get_logger
-from bot.service.metrics import Metrics
+from bot.metrics import Metrics
 
 log = get_logger("sellbot.jobs")
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.exchange.errors import ExchangeBlocked
-from bot.service.metrics import Metrics
+from bot.metrics import Metrics
 
 Check = Callable[[], Awaitable[bool]]
 Verdict = bool | str  # a str: not ready, the exchange is blocked for this reason

@@ -1,57 +1,17 @@
-"""Use the WebSocket streams when they are up: books from the stream, order updates applied."""
+"""The stream's part of the service: its ``/readyz`` status and pushed order updates."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from bot.domain.market import OrderBook
 from bot.domain.orders import Order
-from bot.exchange.port import Exchange
 from bot.exchange.safetrade.stream import SafeTradeStream
 from bot.execution.tracker import OrderTracker
 from bot.logs import get_logger
-from bot.service.metrics import Metrics
+from bot.metrics import Metrics
 from bot.service.ops_http import StreamStatus
 
 log = get_logger("sellbot.streaming")
-
-
-class StreamingExchange:
-    """``inner`` with ``order_book`` served from the stream while it is in sync, else REST.
-
-    A market the stream sends no book for (``stream.health().books_via_rest``) is polled.
-    """
-
-    def __init__(self, inner: Exchange, stream: SafeTradeStream) -> None:
-        self.inner = inner
-        self.stream = stream
-        self.served_from_stream = 0
-
-    async def order_book(self, market: str, depth: int = 50) -> OrderBook:
-        book = self.stream.book(market, depth)
-        if book is None:
-            return await self.inner.order_book(market, depth)
-        self.served_from_stream += 1
-        return book
-
-    async def close(self) -> None:
-        await self.stream.close()
-        await self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-def stream_of(exchange: object) -> SafeTradeStream | None:
-    """Return the stream behind ``exchange`` and the wrappers around it (each keeps ``inner``)."""
-    for _ in range(8):  # wrappers are a few layers deep at most
-        if isinstance(exchange, StreamingExchange):
-            return exchange.stream
-        exchange = getattr(exchange, "__dict__", {}).get("inner")
-        if exchange is None:
-            return None
-    return None
 
 
 class StreamReadiness:

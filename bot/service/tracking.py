@@ -12,13 +12,15 @@ from bot.clock import Clock
 from bot.db.models import ExecutionRow, OrderRow
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.orders import OrderState
+from bot.exchange.cached import CachedExchange
+from bot.exchange.forwarding import layer
+from bot.exchange.gate import GatedExchange
 from bot.execution.order_match import MATCH_WINDOW_S
 from bot.execution.reconcile import reconcile, resolve_stray_orders
 from bot.execution.store import ExecutionStore
+from bot.execution.supervisor import ExecutionSupervisor
 from bot.execution.vanished import recheck_vanished
 from bot.logs import get_logger
-from bot.service.gate import GatedExchange
-from bot.service.supervisor import ExecutionSupervisor
 
 log = get_logger("sellbot.tracking")
 
@@ -192,8 +194,8 @@ async def refresh_metrics(app: App) -> None:
         for strategy, state, count in executions.all():
             app.metrics.execution_states.set(float(count), strategy=strategy, state=state)
     app.metrics.running.set(float(len(app.supervisor.active_ids)))
-    stats = getattr(app.exchange, "stats", None)
-    if callable(stats):
-        for cache, counts in stats().items():
+    cached = layer(app.exchange, CachedExchange)
+    if cached is not None:
+        for cache, counts in cached.stats().items():
             for outcome, value in counts.items():
                 app.metrics.cache_gauge.set(float(value), cache=cache, outcome=outcome)

@@ -16,8 +16,9 @@ from bot.clock import SystemClock
 from bot.domain.market import OrderBook
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.stream import LocalBook, SafeTradeStream
-from bot.service.metrics import Metrics
-from bot.service.streaming import StreamingExchange, StreamReadiness
+from bot.exchange.streaming import StreamingExchange
+from bot.metrics import Metrics
+from bot.service.streaming import StreamReadiness
 from bot.sim.server import SimServer
 from bot.sim.websocket import parse_book_streams
 from tests.contract import test_stream

@@ -17,8 +17,8 @@ from bot.exchange.errors import (
     RateLimited,
 )
 from bot.exchange.safetrade.errors import blocked_error, map_error
+from bot.metrics import Metrics
 from bot.service.jobs import guarded
-from bot.service.metrics import Metrics
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
 
 CHALLENGE_PAGE = (

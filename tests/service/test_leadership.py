@@ -17,7 +17,7 @@ from bot.db.leases import LeaseRepository
 from bot.db.models import DaemonRow, LeaseRow
 from bot.domain.orders import OrderRequest, OrderType, Side
 from bot.exchange.errors import RateLimited
-from bot.service.gate import GatedExchange
+from bot.exchange.gate import GatedExchange
 from bot.service.leadership import Leadership
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.exchange import SimExchange

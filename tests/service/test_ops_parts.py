@@ -8,10 +8,10 @@ from bot.clock import VirtualClock
 from bot.domain.decisions import Decision, StrategyName
 from bot.domain.executions import Execution, ExecutionState
 from bot.execution.limiter import ConcurrencyLimiter
+from bot.execution.supervisor import ExecutionSupervisor
+from bot.metrics import Metrics, record_finished
 from bot.service.jobs import guarded
-from bot.service.metrics import Metrics, record_finished
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
-from bot.service.supervisor import ExecutionSupervisor
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,12 +11,14 @@ import aiohttp
 
 from bench.reliability.stream_leg import bad_frames
 from bot.clock import SystemClock, VirtualClock
+from bot.exchange.forwarding import ForwardingExchange
+from bot.exchange.gate import GatedExchange
 from bot.exchange.port import Exchange
 from bot.exchange.safetrade.stream import SafeTradeStream
-from bot.service.gate import GatedExchange
-from bot.service.metrics import Metrics
+from bot.exchange.streaming import StreamingExchange, stream_of
+from bot.metrics import Metrics
 from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
-from bot.service.streaming import StreamingExchange, StreamReadiness, stream_of
+from bot.service.streaming import StreamReadiness
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.exchange import SimExchange
 from bot.sim.server import SimServer
@@ -26,19 +28,16 @@ from tests.contract.test_stream import _until
 server = test_stream.server  # the simulator fixture
 
 
-class CountingExchange:
+class CountingExchange(ForwardingExchange):
     """``inner`` with its ``server_time`` calls counted (the daemon's exchange check)."""
 
     def __init__(self, inner: Exchange) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.server_time_calls = 0
 
     async def server_time(self) -> datetime:
         self.server_time_calls += 1
         return await self.inner.server_time()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 async def _ok() -> bool:

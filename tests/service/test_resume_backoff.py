@@ -10,7 +10,7 @@ from bot.clock import VirtualClock
 from bot.domain.executions import Execution, ExecutionState
 from bot.execution.limiter import ConcurrencyLimiter
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.service.supervisor import ExecutionSupervisor
+from bot.execution.supervisor import ExecutionSupervisor
 from bot.service.tracking import resume_with_backoff
 from tests.execution.exec_helpers import make_execution
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from bot.bootstrap import build_app
 from bot.clock import SystemClock, VirtualClock, real_sleep
 from bot.domain.orders import Order, OrderRequest
+from bot.exchange.forwarding import ForwardingExchange
+from bot.exchange.gate import GatedExchange
 from bot.exchange.port import Exchange
 from bot.rand import make_rng
 from bot.service.daemon import Daemon
-from bot.service.gate import GatedExchange
 from bot.service.leadership import Leadership
 from bot.settings import Settings
 from bot.sim.demo import DEMO_KEY, build_demo_engine
@@ -22,19 +23,16 @@ from bot.sim.exchange import SimExchange
 TTL = 30.0  # long: virtual time runs ahead of the real database calls here
 
 
-class Recording:
+class Recording(ForwardingExchange):
     """Pass everything to ``inner``; remember the client ids of the orders that reached it."""
 
     def __init__(self, inner: Exchange) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.placed: list[str] = []
 
     async def place_order(self, request: OrderRequest) -> Order:
         self.placed.append(request.client_id)
         return await self.inner.place_order(request)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
 
 
 def _settings(db_url: str) -> Settings:
@@ -59,7 +57,7 @@ def _daemon(
     name: str, db_url: str, clock: VirtualClock, engine: MatchingEngine
 ) -> tuple[Daemon, Recording]:
     sent = Recording(SimExchange(engine, DEMO_KEY, clock=clock))
-    gate = GatedExchange(sent)  # type: ignore[arg-type]  # a structural Exchange
+    gate = GatedExchange(sent)
     app = build_app(_settings(db_url), clock=clock, rng=make_rng(1, name), exchange=gate)
     leadership = Leadership(app.sessions, clock, instance_id=name, ttl_s=TTL)
     return Daemon(app, gate, leadership=leadership), sent

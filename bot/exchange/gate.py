@@ -7,10 +7,10 @@ leader lease: a daemon whose lease lapsed must not touch the account the next le
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from bot.domain.orders import Order, OrderRequest
 from bot.exchange.errors import RateLimited
+from bot.exchange.forwarding import ForwardingExchange
 from bot.exchange.port import Exchange
 from bot.logs import get_logger
 
@@ -19,7 +19,7 @@ log = get_logger("sellbot.gate")
 Fence = Callable[[], bool]
 
 
-class GatedExchange:
+class GatedExchange(ForwardingExchange):
     """Pass everything through to ``inner`` except new orders while ``paused`` or fenced.
 
     ``fence`` (when set) says whether this daemon may trade (it holds the lease). A refused
@@ -31,7 +31,7 @@ class GatedExchange:
     def __init__(
         self, inner: Exchange, *, retry_after_s: float = 30.0, fence: Fence | None = None
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.paused = False
         self.fence = fence
         self.refused = 0
@@ -59,6 +59,3 @@ class GatedExchange:
     async def cancel_all(self, market: str | None = None) -> list[Order]:
         self._check_fence()
         return await self.inner.cancel_all(market)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
