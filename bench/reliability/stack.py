@@ -9,33 +9,25 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
 from bot.clock import Clock
-from bot.domain.orders import Order, OrderRequest
+from bot.exchange.forwarding import ForwardingExchange
 from bot.exchange.port import Exchange
 from bot.exchange.retry import RetryPolicy
 
+T = TypeVar("T")
 WRITES = frozenset({"place_order", "cancel_order", "cancel_all", "close"})
 
 
-class ReadRetrying:
-    """Pass writes straight through; retry every other coroutine method with ``RetryPolicy``."""
+class ReadRetrying(ForwardingExchange):
+    """Pass writes straight through; retry every read with ``RetryPolicy``."""
 
     def __init__(self, inner: Exchange, clock: Clock, rng: random.Random) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.retry = RetryPolicy(clock, rng)
 
-    async def place_order(self, request: OrderRequest) -> Order:
-        return await self.inner.place_order(request)
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.inner, name)
-        if name in WRITES or not callable(target):
-            return target
-
-        async def retried(*args: Any, **kwargs: Any) -> Any:
-            operation: Callable[[], Awaitable[Any]] = lambda: target(*args, **kwargs)  # noqa: E731
-            return await self.retry.run(operation, name=name)
-
-        return retried
+    async def _forward(self, name: str, call: Callable[[], Awaitable[T]]) -> T:
+        if name in WRITES:
+            return await call()
+        return await self.retry.run(call, name=name)
