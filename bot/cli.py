@@ -53,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     advise = sub.add_parser("advise", help="print scores and the decision for each balance")
     advise.add_argument("--simulate", action="store_true", help="use the demo simulator")
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="read-only preflight against the exchange (PASS/WARN/FAIL per check)",
+        description=(
+            "Check the configured exchange without placing an order: reachability, blocks, "
+            "clock, API profile, swagger.json, credentials, balances, WebSocket streams and "
+            "rate-limit headers. Exit 0, or 1 on any FAIL."
+        ),
+    )
+    doctor.add_argument("--simulate", action="store_true", help="check the demo simulator")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+
     for name, text in (("status", "running executions and open orders"),
                        ("history", "finished executions")):  # fmt: skip
         cmd = sub.add_parser(name, help=text)

@@ -148,11 +148,12 @@ def build_app(
     nonce_window_s: float = 5.0,
     ws_interval_s: float = 1.0,
     families: Iterable[str] | None = None,
+    websocket: bool = True,
 ) -> tuple[web.Application, WebSocketHub]:
     """Return the aiohttp application and its WebSocket hub.
 
     ``families`` chooses the REST path families served (``trade``, ``peatio``, ``seed``);
-    None serves all three.
+    None serves all three. ``websocket=False`` serves no WebSocket (its paths answer 404).
 
     Raises:
         ValueError: an unknown family, or an empty choice.
@@ -164,7 +165,8 @@ def build_app(
     app[SERVED] = served
     app.add_routes(route_defs(served))
     hub = WebSocketHub(engine, clock, interval_s=ws_interval_s)
-    app.add_routes(hub.routes())
+    if websocket:
+        app.add_routes(hub.routes())
     app.add_routes([web.route("*", "/{tail:.*}", _not_found)])
     app.on_shutdown.append(hub.shutdown)
     return app, hub
@@ -185,8 +187,9 @@ class SimServer:
         nonce_window_s: float = 5.0,
         ws_interval_s: float = 1.0,
         families: Iterable[str] | None = None,
+        websocket: bool = True,
     ) -> None:
-        """``families``: the REST path families served (None: all), see ``build_app``."""
+        """``families``, ``websocket``: what is served, see ``build_app``."""
         self.engine = engine
         self.faults = faults
         self.host = host
@@ -199,6 +202,7 @@ class SimServer:
             nonce_window_s=nonce_window_s,
             ws_interval_s=ws_interval_s,
             families=families,
+            websocket=websocket,
         )
         self._runner: web.AppRunner | None = None
 

@@ -1,0 +1,1 @@
+"""``sellbot doctor``: a read-only preflight against the configured exchange."""
