@@ -22,6 +22,7 @@ import structlog
 
 from bot.advisor.port import AdviceContext
 from bot.advisor.rules import RuleAdvisor
+from bot.bench.clock import SoleTaskClock
 from bot.bench.oracle import optimal_factory
 from bot.bench.scenarios import (
     HORIZON_S,
@@ -33,7 +34,7 @@ from bot.bench.scenarios import (
     params_of,
     scenario,
 )
-from bot.clock import SoleTaskClock, VirtualClock
+from bot.clock import VirtualClock
 from bot.domain.balances import BalanceScore, Classification, ScoreMetrics
 from bot.domain.decisions import Decision, Limits, StrategyName
 from bot.domain.executions import Execution, ExecutionState

@@ -34,13 +34,9 @@ MONEY_CONTEXT = Context(
 )
 
 
-_STEPS = {p: Decimal(1).scaleb(-p) for p in range(19)}
-
-
 def step(precision: int) -> Decimal:
     """Return the smallest increment for ``precision`` decimals (2 → 0.01)."""
-    found = _STEPS.get(precision)
-    return found if found is not None else Decimal(1).scaleb(-precision)
+    return ONE.scaleb(-precision)
 
 
 def quantize_down(value: Decimal, precision: int) -> Decimal:

@@ -51,7 +51,9 @@ class MemoryExecutionStore:
             raise UnknownRecord(execution_id) from e
 
     async def update_execution(self, execution: Execution) -> None:
-        old = await self.get_execution(execution.id)
+        old = self.executions.get(execution.id)
+        if old is None:
+            raise UnknownRecord(execution.id)
         check_execution_transition(execution.id, old.state, execution.state)
         self.executions[execution.id] = execution
 

@@ -54,7 +54,7 @@ def _pair(a: Decimal, t0: float, b: Decimal, t1: float) -> _Pair:
     if a <= 0 or t1 <= t0:
         return None
     change = (b - a) / a * BPS
-    return change, t1 - t0, change / _root(t1 - t0)
+    return change, t1 - t0, change / Decimal(repr(math.sqrt(t1 - t0)))
 
 
 def mid_stats(
@@ -85,7 +85,7 @@ def _stats(pairs: list[tuple[Decimal, float, Decimal]], step_s: float) -> MidSta
     _, sd_root = _mean_sd(scaled)  # bps per √s
     move = sum(changes, ZERO)
     elapsed = Decimal(repr(sum(intervals)))
-    step, step_root = _step_of(step_s)
+    step = Decimal(repr(step_s))
     drift = move / elapsed * step
     if sd_root == 0:
         t = ZERO if move == 0 else DRIFT_T_CAP.copy_sign(move)
@@ -96,7 +96,7 @@ def _stats(pairs: list[tuple[Decimal, float, Decimal]], step_s: float) -> MidSta
         largest = -min(changes) / -move
         share = min(Decimal(1), largest * min(len(pairs), 3) / 3)
     return MidStats(
-        volatility_bps=sd_root * step_root, drift_bps=drift, drift_t=t, jump_share=share
+        volatility_bps=sd_root * step.sqrt(), drift_bps=drift, drift_t=t, jump_share=share
     )
 
 
@@ -107,31 +107,6 @@ def _mean_sd(changes: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
         d = c - mean
         var += d * d
     return mean, (var / (len(changes) - 1)).sqrt()
-
-
-_ROOTS: dict[float, Decimal] = {}
-_STEPS: dict[float, tuple[Decimal, Decimal]] = {}
-
-
-def _step_of(step_s: float) -> tuple[Decimal, Decimal]:
-    """Return the step and its square root as Decimals, memoised (one per executor)."""
-    found = _STEPS.get(step_s)
-    if found is None:
-        if len(_STEPS) > 1024:
-            _STEPS.clear()
-        step = Decimal(repr(step_s))
-        found = _STEPS[step_s] = (step, step.sqrt())
-    return found
-
-
-def _root(dt: float) -> Decimal:
-    """Return √dt as a Decimal, memoised (sample intervals repeat: the step, the poll)."""
-    root = _ROOTS.get(dt)
-    if root is None:
-        if len(_ROOTS) > 1024:
-            _ROOTS.clear()
-        root = _ROOTS[dt] = Decimal(repr(math.sqrt(dt)))
-    return root
 
 
 def realised_volatility_bps(mids: list[Decimal]) -> Decimal:

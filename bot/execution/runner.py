@@ -16,6 +16,14 @@ execution ``failed``. End: cancel whatever is still open, collect the last fills
 Cancelling the ``run`` task is an interruption (shutdown): open orders are cancelled and the
 execution stays ``running`` so the next start resumes it. ``request_cancel`` is the user's
 cancel: the execution ends ``cancelled``.
+
+The store is read once, at the start: a resumed execution is the stored row, not what the
+caller holds. From then on the runner keeps the execution it last wrote and writes it once
+per transition (running, new totals, finished). Nothing else writes a running execution's
+row but its totals, which are always recomputed from the stored fills (a re-checked vanished
+order, ``vanished.refresh_totals``): the runner's next write recomputes them the same way, so
+its copy never overwrites newer data. The user's cancel does not come through the row
+either: ``sellbot cancel`` sets a control that the daemon passes on as ``request_cancel``.
 """
 
 from __future__ import annotations
@@ -26,7 +34,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from bot.clock import Clock
-from bot.domain.copying import copy_with
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.market import Market
 from bot.exchange.errors import (
@@ -104,11 +111,12 @@ class ExecutionRunner:
         """Drive ``execution`` (new or resumed) to a terminal state and return it."""
         if execution.state.terminal:
             return execution
-        try:
-            await self._store.get_execution(execution.id)
+        try:  # a resumed execution: the stored row is the truth
+            execution = await self._store.get_execution(execution.id)
         except LookupError:
             await self._store.create_execution(execution)
-        execution = await self._store.get_execution(execution.id)
+        if execution.state.terminal:  # ended meanwhile (cancelled while queued, given up)
+            return execution
         started = await self._start_with_retries(execution)
         if isinstance(started, Execution):
             return started
@@ -144,7 +152,10 @@ class ExecutionRunner:
                     execution, ExecutionState.CANCELLED, "cancel_requested"
                 )
             try:
-                return await self._start(execution)
+                market = await self._market(execution.market)
+                if execution.state is ExecutionState.QUEUED:
+                    execution = await self._begin(execution)
+                return self._context(execution, market)
             except BookRefused as e:
                 refused = await self._refused(execution, e, "arrival", refused)
                 if self._clock.time() + self._guards.poll_interval_s > deadline:
@@ -169,28 +180,30 @@ class ExecutionRunner:
             await self._store.append_event("book_refused", execution.id, fields)
         return e.reason
 
-    async def _start(self, execution: Execution) -> tuple[ExecutionContext, Execution]:
-        market = await self._market(execution.market)
-        if execution.state is ExecutionState.QUEUED:
-            book = await checked_book(
-                self._exchange,
-                execution.market,
-                50,
-                self._guards.max_mid_deviation_bps,
-                scoring_price(execution),
-            )
-            execution = replace(
-                execution,
-                state=ExecutionState.RUNNING,
-                started_at=self._clock.now(),
-                arrival_mid=execution.arrival_mid or book.mid,
-            )
-            await self._store.update_execution(execution)
-            await self._store.append_event(
-                "execution_started",
-                execution.id,
-                {"market": execution.market, "arrival_mid": str(execution.arrival_mid)},
-            )
+    async def _begin(self, execution: Execution) -> Execution:
+        """Take the arrival mid from a sane book and store the execution ``running``."""
+        book = await checked_book(
+            self._exchange,
+            execution.market,
+            50,
+            self._guards.max_mid_deviation_bps,
+            scoring_price(execution),
+        )
+        running = replace(
+            execution,
+            state=ExecutionState.RUNNING,
+            started_at=self._clock.now(),
+            arrival_mid=execution.arrival_mid or book.mid,
+        )
+        await self._store.update_execution(running)
+        await self._store.append_event(
+            "execution_started",
+            running.id,
+            {"market": running.market, "arrival_mid": str(running.arrival_mid)},
+        )
+        return running
+
+    def _context(self, execution: Execution, market: Market) -> tuple[ExecutionContext, Execution]:
         if execution.arrival_mid is None:
             raise ExecutionFailed("no arrival mid (empty book)")
         bound = price_bound(
@@ -250,16 +263,20 @@ class ExecutionRunner:
         return self._guards.poll_interval_s
 
     async def _save_progress(self, execution: Execution, sold: Decimal | None = None) -> Execution:
-        """Store the execution's totals from its fills; ``sold`` (the fills' sum, when the
-        caller has it) equal to the stored one means no new fill (fills are never empty)."""
-        current = await self._store.get_execution(execution.id)
-        if sold is not None and sold == current.sold:
-            return current
-        totals = await execution_totals(self._store, execution.id)
-        updated = copy_with(current, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
-        if updated != current:
+        """Store the execution's totals from its fills if they changed, and return it;
+        ``sold`` (the fills' sum, when the caller has it) equal to the execution's means no
+        new fill (fills are never empty)."""
+        if sold is not None and sold == execution.sold:
+            return execution
+        updated = await self._with_totals(execution)
+        if updated != execution:
             await self._store.update_execution(updated)
         return updated
+
+    async def _with_totals(self, execution: Execution) -> Execution:
+        """Return ``execution`` with sold, proceeds and fees from its stored fills."""
+        totals = await execution_totals(self._store, execution.id)
+        return replace(execution, sold=totals.sold, proceeds=totals.proceeds, fees=totals.fees)
 
     async def _close_orders(self, ctx: ExecutionContext, execution: Execution) -> Progress:
         """Cancel what is open, retrying ``FINISH_ATTEMPTS`` times, and keep looking up an
@@ -288,7 +305,7 @@ class ExecutionRunner:
         self, ctx: ExecutionContext, execution: Execution, state: ExecutionState, note: str
     ) -> Execution:
         progress = await self._close_orders_safely(ctx, execution)
-        execution = await self._save_progress(execution)
+        execution = await self._with_totals(execution)  # stored with the end state, below
         if state is ExecutionState.COMPLETED:
             left = execution.allocated - execution.sold
             if not is_dust(left, ctx.market, ctx.bound, self._guards):
@@ -332,8 +349,11 @@ class ExecutionRunner:
         return None
 
     async def _interrupt(self, ctx: ExecutionContext, execution: Execution) -> None:
-        """Cancel open orders on shutdown (unless told to leave them); the execution stays
-        running, and the next start reconciles and resumes it."""
+        """Cancel open orders on shutdown (unless told to leave them) and store the totals;
+        the execution stays running, and the next start reconciles and resumes it.
+
+        ``execution`` is the one the loop started with: a step changes only its totals, and
+        those are recomputed from the fills here."""
         if not self._cancel_on_interrupt:
             log.info("interrupt_left_orders_open", execution_id=execution.id)
             return
@@ -351,8 +371,7 @@ class ExecutionRunner:
     async def _end_before_start(
         self, execution: Execution, state: ExecutionState, note: str
     ) -> Execution:
-        current = await self._store.get_execution(execution.id)
-        ended = replace(current, state=state, finished_at=self._clock.now(), note=note)
+        ended = replace(execution, state=state, finished_at=self._clock.now(), note=note)
         await self._store.update_execution(ended)
         await self._store.append_event(f"execution_{state}", execution.id, {"note": note})
         return ended

@@ -14,12 +14,11 @@ so partial fills, cancels racing fills, unknown outcomes and restarts can never 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from bot.domain.copying import copy_with
 from bot.domain.executions import EXECUTION_TRANSITIONS, Execution, ExecutionState
 from bot.domain.money import ZERO
 from bot.domain.orders import (
@@ -73,7 +72,7 @@ class OrderRecord:
     note: str = ""
 
     def with_(self, **changes: object) -> OrderRecord:
-        return copy_with(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

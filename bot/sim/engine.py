@@ -35,15 +35,8 @@ NO_LIQUIDITY = "market.order.insufficient_market_liquidity"
 DUPLICATE_CLIENT_ID = "market.order.duplicate_client_id"
 
 
-# enum members are class attributes behind a descriptor in 3.11; module constants are cheaper
 _PRUNE_EVERY_S = 3600.0
-
-_ENABLED = MarketState.ENABLED
-_LIMIT = OrderType.LIMIT
-_MARKET = OrderType.MARKET
-_SELL = Side.SELL
 _ONLY_WAIT = frozenset({WAIT})
-_REM = MONEY_CONTEXT.remainder
 
 
 class MatchingEngine:
@@ -196,7 +189,7 @@ class MatchingEngine:
             SimError: 422 with Peatio's code for every refusal.
         """
         mb = self._books.get(market_id)
-        if mb is None or mb.market.state is not _ENABLED:
+        if mb is None or mb.market.state is not MarketState.ENABLED:
             raise SimError(422, NO_MARKET)
         now = self.clock.time()
         matcher = self._matcher
@@ -221,8 +214,8 @@ class MatchingEngine:
             acct.by_client[client_id] = order
         matcher.take(mb, order, side, price, amount)
         if order.state == WAIT:  # still open: something remains (a filled order is done)
-            if ord_type is _LIMIT:
-                (mb.book.asks if side is _SELL else mb.book.bids).add(order)
+            if ord_type is OrderType.LIMIT:
+                (mb.book.asks if side is Side.SELL else mb.book.bids).add(order)
             else:
                 matcher.finish(order, CANCEL)
         if self.listeners:
@@ -235,13 +228,15 @@ class MatchingEngine:
         market = mb.market
         if not amount.is_finite() or amount <= ZERO:
             raise SimError(422, NON_POSITIVE_VOLUME)
-        if ord_type is _MARKET:
+        if ord_type is OrderType.MARKET:
             if price is not None:
                 raise SimError(422, MARKET_ORDER_PRICE)
         elif price is None or not price.is_finite() or price <= ZERO:
             raise SimError(422, NON_POSITIVE_PRICE)
         try:  # the quotient has integer + precision digits: the wide money context holds them
-            on_step = not _REM(amount, mb.lot) and (price is None or not _REM(price, mb.tick))
+            on_step = not MONEY_CONTEXT.remainder(amount, mb.lot) and (
+                price is None or not MONEY_CONTEXT.remainder(price, mb.tick)
+            )
         except InvalidOperation:  # past even that context: not a value Peatio stores either
             on_step = False
         ok = on_step and amount >= market.min_amount
@@ -254,7 +249,7 @@ class MatchingEngine:
 
     def _lock(self, mb: MarketBook, acct: Account, order: SimOrder) -> None:
         market = mb.market
-        if order.side is _SELL:
+        if order.side is Side.SELL:
             acct.lock(market.base, order.origin)
             order.locked = order.origin
             return

@@ -15,7 +15,6 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.execution_store import SqlExecutionStore
 from bot.db.migrate import upgrade
 from bot.db.models import EventRow
-from bot.domain.copying import copy_with
 from bot.domain.executions import ExecutionState
 from bot.domain.orders import IllegalTransition, OrderState
 from bot.execution.memory_store import MemoryExecutionStore
@@ -134,12 +133,3 @@ def test_an_order_copy_changes_only_what_it_is_given() -> None:
     assert order.state is not OrderState.FILLED  # the original is untouched
     with pytest.raises(TypeError):
         order.with_(colour="red")
-
-
-def test_an_execution_copy_equals_the_dataclass_replace() -> None:
-    execution = make_execution()
-    sold, proceeds, fees = Decimal("0.5"), Decimal("50.25"), Decimal("0.1")
-
-    copied = copy_with(execution, sold=sold, proceeds=proceeds, fees=fees)
-    assert copied == replace(execution, sold=sold, proceeds=proceeds, fees=fees)
-    assert copy_with(execution) == execution

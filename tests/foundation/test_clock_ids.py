@@ -2,7 +2,8 @@ import asyncio
 
 import pytest
 
-from bot.clock import ClockStalled, SoleTaskClock, VirtualClock
+from bot.bench.clock import SoleTaskClock
+from bot.clock import ClockStalled, VirtualClock
 from bot.ids import client_order_id, parse_client_order_id
 from bot.rand import make_rng
 
