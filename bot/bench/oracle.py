@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from bot.domain.executions import Execution
 from bot.domain.money import ZERO, quantize_down
-from bot.execution.actions import cancel_open, order_book, refresh_progress, sell
+from bot.execution.actions import order_book, sell, settle_open
 from bot.execution.guards import min_sellable
 from bot.execution.planning import bid_amount_above, marketable_price
 from bot.execution.port import DONE, ExecutionContext, ExecutorFactory, Progress, StepResult
@@ -80,14 +80,9 @@ class OptimalExecutor:
         ctx = self._ctx
         now = ctx.clock.time()
         rest_s = ctx.guards.poll_interval_s
-        progress = await refresh_progress(ctx, execution)
-        newest = progress.newest_open_at()
-        if newest is not None:
-            if now < newest + rest_s:
-                return StepResult(newest + rest_s)
-            progress = await cancel_open(ctx, execution)
-            if progress.open:
-                return StepResult(now + rest_s)
+        progress = await settle_open(ctx, execution)
+        if isinstance(progress, StepResult):
+            return progress
         end = ctx.horizon_end(execution)
         if now >= end:
             return DONE

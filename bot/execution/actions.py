@@ -126,6 +126,26 @@ async def sell(
     return placed
 
 
+async def settle_open(ctx: ExecutionContext, execution: Execution) -> Progress | StepResult:
+    """Refresh progress; let the newest open order rest ``poll_interval_s``, then cancel.
+
+    Returns the progress to go on with, or the ``StepResult`` to return now: the order is
+    still resting, or a cancelled order's outcome is still being resolved.
+    """
+    now = ctx.clock.time()
+    rest_s = ctx.guards.poll_interval_s
+    progress = await refresh_progress(ctx, execution)
+    newest = progress.newest_open_at()
+    if newest is None:
+        return progress
+    if now < newest + rest_s:
+        return StepResult(newest + rest_s)
+    progress = await cancel_open(ctx, execution)
+    if progress.open:  # an unknown outcome is still being resolved
+        return StepResult(now + rest_s)
+    return progress
+
+
 async def cancel_open(ctx: ExecutionContext, execution: Execution) -> Progress:
     """Cancel every live order of the execution and return the progress after it."""
     for order in await ctx.store.orders_for(execution.id):

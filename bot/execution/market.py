@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from bot.domain.executions import Execution
 from bot.execution.actions import (
-    cancel_open,
     order_book,
     reference_price,
-    refresh_progress,
     remaining_is_dust,
     sell,
+    settle_open,
 )
 from bot.execution.planning import bid_amount_above, marketable_price
 from bot.execution.port import DONE, ExecutionContext, StepResult
@@ -31,14 +30,9 @@ class MarketExecutor:
         ctx = self._ctx
         now = ctx.clock.time()
         rest_s = ctx.guards.poll_interval_s
-        progress = await refresh_progress(ctx, execution)
-        newest = progress.newest_open_at()
-        if newest is not None:
-            if now < newest + rest_s:
-                return StepResult(newest + rest_s)
-            progress = await cancel_open(ctx, execution)
-            if progress.open:  # an unknown outcome is still being resolved
-                return StepResult(now + rest_s)
+        progress = await settle_open(ctx, execution)
+        if isinstance(progress, StepResult):
+            return progress
         if now >= ctx.horizon_end(execution):
             return DONE
         book = await order_book(ctx)

@@ -10,7 +10,7 @@ slice the remainder is retried every ``poll_interval_s`` until the horizon ends.
 from __future__ import annotations
 
 from bot.domain.executions import Execution
-from bot.execution.actions import cancel_open, order_book, refresh_progress, sell
+from bot.execution.actions import order_book, sell, settle_open
 from bot.execution.guards import min_sellable
 from bot.execution.planning import bid_amount_above, marketable_price, twap_schedule
 from bot.execution.port import DONE, ExecutionContext, StepResult
@@ -41,14 +41,9 @@ class TwapExecutor:
         now = ctx.clock.time()
         rest_s = ctx.guards.poll_interval_s
         end = ctx.horizon_end(execution)
-        progress = await refresh_progress(ctx, execution)
-        newest = progress.newest_open_at()
-        if newest is not None:
-            if now < newest + rest_s:
-                return StepResult(newest + rest_s)
-            progress = await cancel_open(ctx, execution)
-            if progress.open:
-                return StepResult(now + rest_s)
+        progress = await settle_open(ctx, execution)
+        if isinstance(progress, StepResult):
+            return progress
         if not self.plan or now >= end:
             return DONE
         due = [s for s in self.plan if s.due_at <= now]
