@@ -28,6 +28,7 @@ reports for them is not an out-of-sample figure.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
 
 from bot.advisor.guardrails import clamp
@@ -64,7 +65,8 @@ class RuleAdvisor:
         decision = _choose(ctx, self._limits)
         volatility = ctx.metrics.volatility_bps_per_hour
         if volatility is not None and volatility > HIGH_VOLATILITY:
-            decision = decision.with_(
+            decision = replace(
+                decision,
                 horizon_s=decision.horizon_s // 2,
                 reason=f"{decision.reason}; volatility {volatility:.0f} bps/h, horizon halved",
             )

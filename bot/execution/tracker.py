@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -237,7 +238,8 @@ class OrderTracker:
                 return current
             state = _merged_state(OrderState.OPEN, answer.state)
             current = await self._store.update_order(
-                current.with_(
+                replace(
+                    current,
                     state=state,
                     filled=answer.filled,
                     exchange_id=answer.id,
@@ -301,7 +303,8 @@ class OrderTracker:
         if changed:
             old = current.state
             current = await self._store.update_order(
-                current.with_(
+                replace(
+                    current,
                     state=state,
                     filled=filled,
                     exchange_id=answer.id,
@@ -315,7 +318,7 @@ class OrderTracker:
     async def _set(self, record: OrderRecord, *, state: OrderState, note: str = "") -> OrderRecord:
         current = await self._store.get_order(record.client_id) or record
         return await self._store.update_order(
-            current.with_(state=state, note=note or current.note, updated_at=self._clock.now())
+            replace(current, state=state, note=note or current.note, updated_at=self._clock.now())
         )
 
     async def _event(self, kind: str, record: OrderRecord, **data: str) -> None:

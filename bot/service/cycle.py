@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -151,7 +151,8 @@ def _forced(app: App, decision: Decision) -> Decision:
     if forced is None or decision.strategy is forced:
         return decision
     limits = app.settings.limits()
-    return decision.with_(
+    return replace(
+        decision,
         strategy=forced,
         slices=max(limits.min_slices, min(decision.slices, limits.max_slices)),
         horizon_s=max(limits.min_horizon_s, min(decision.horizon_s, limits.max_horizon_s)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ def test_fields_outside_the_executor_view_do_not_change_a_run(strategy: str) -> 
     base = decision_of(strategy, s)
     read = set(RUNNER_FIELDS) | set(DECISION_FIELDS[StrategyName(strategy)])
     changes = {k: v for k, v in UNREAD.items() if k not in read}
-    other = base.with_(reason="other", **changes)
+    other = replace(base, reason="other", **changes)  # type: ignore[arg-type]  # mixed types
 
     async def both() -> tuple[object, object]:
         first, _ = await run_strategy(s, amount, 3, strategy, base)
