@@ -1,15 +1,21 @@
-"""Composition root: build every collaborator from settings; nothing happens at import."""
+"""Composition root: build every collaborator from settings; nothing happens at import.
+
+``build_live`` builds what ``sellbot run`` runs: the HTTP transport, the discovered REST client,
+its cache and instrumentation, paper trading or the WebSocket stream, the gate, and the app
+around it with the stream's order updates wired to the tracker.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.advisor.port import Advisor
 from bot.advisor.rules import RuleAdvisor
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.execution_store import SqlExecutionStore
 from bot.db.repositories import (
@@ -19,15 +25,31 @@ from bot.db.repositories import (
     EventLog,
     SnapshotRepository,
 )
+from bot.domain.balances import Balance
+from bot.exchange.cached import CachedExchange
+from bot.exchange.errors import ExchangeError
+from bot.exchange.gate import GatedExchange
+from bot.exchange.instrumented import InstrumentedExchange
 from bot.exchange.port import Exchange
+from bot.exchange.safetrade.client import SafeTradeClient
+from bot.exchange.safetrade.discovery import discover
+from bot.exchange.safetrade.profiles import parse_choice
+from bot.exchange.safetrade.stream import SafeTradeStream
+from bot.exchange.safetrade.transport import TransportSwitch
+from bot.exchange.streaming import StreamingExchange
 from bot.execution.guards import ExecutionGuards
 from bot.execution.limiter import ConcurrencyLimiter
+from bot.execution.order_updates import OrderUpdates
 from bot.execution.runner import ExecutionRunner
 from bot.execution.supervisor import ExecutionSupervisor
+from bot.logs import get_logger
 from bot.metrics import Metrics, record_finished
 from bot.prioritisation.marketdata import VolatilityCache
 from bot.prioritisation.scoring import ScoreWeights
+from bot.rand import make_rng
 from bot.settings import Settings
+
+log = get_logger("sellbot")
 
 
 @dataclass
@@ -60,6 +82,15 @@ class App:
             await close_advisor()
         await self.exchange.close()
         await self.engine.dispose()
+
+
+def build_weights(settings: Settings) -> ScoreWeights:
+    return ScoreWeights(
+        value=settings.weight_value,
+        liquidity=settings.weight_liquidity,
+        volatility=settings.weight_volatility,
+        spread=settings.weight_spread,
+    )
 
 
 def build_guards(settings: Settings) -> ExecutionGuards:
@@ -136,12 +167,131 @@ def build_app(
         events=EventLog(sessions),
         controls=ControlRepository(sessions),
         ledger=DailyLedger(sessions),
-        weights=ScoreWeights(
-            value=settings.weight_value,
-            liquidity=settings.weight_liquidity,
-            volatility=settings.weight_volatility,
-            spread=settings.weight_spread,
-        ),
+        weights=build_weights(settings),
         volatility=VolatilityCache(clock),
         metrics=metrics,
     )
+
+
+# --- the exchange stack ---------------------------------------------------------------------
+
+
+def build_transport(settings: Settings) -> TransportSwitch:
+    """Return the HTTP transport the REST client and the WebSocket stream share."""
+    return TransportSwitch(settings.safetrade_http_client, settings.http_timeout_s)
+
+
+def build_client(
+    settings: Settings, clock: Clock, transport: TransportSwitch | None = None
+) -> SafeTradeClient:
+    """Return the SafeTrade REST client the settings describe."""
+    key = settings.safetrade_api_key
+    secret = settings.safetrade_api_secret
+    return SafeTradeClient(
+        settings.safetrade_base_url,
+        key.get_secret_value() if key else None,
+        secret.get_secret_value() if secret else None,
+        clock=clock,
+        rng=make_rng(settings.seed, "client"),
+        timeout_s=settings.http_timeout_s,
+        profile=parse_choice(settings.safetrade_api_profile),
+        transport=transport,
+        http_client=settings.safetrade_http_client,
+    )
+
+
+def build_exchange(
+    settings: Settings, clock: SystemClock, metrics: Metrics, client: SafeTradeClient | None = None
+) -> Exchange:
+    """Return the client stack: cache → instrumentation → SafeTrade REST client."""
+    client = client or build_client(settings, clock)
+    return CachedExchange(InstrumentedExchange(client, metrics, clock), clock)
+
+
+async def discovered_client(
+    settings: Settings, clock: SystemClock, transport: TransportSwitch
+) -> SafeTradeClient:
+    """Return a client whose API profile was discovered (and logged) at start."""
+    client = build_client(settings, clock, transport)
+    try:
+        await discover(client, clock, private=settings.has_credentials)
+    except ExchangeError as e:  # a block page: the first cycle reports it as such
+        log.warning("exchange_profile_not_discovered", error=str(e))
+    return client
+
+
+async def paper_exchange(settings: Settings, live: Exchange, clock: SystemClock) -> Exchange:
+    """Return the dry-run exchange: live public data, local fills, the account's real balances.
+
+    Without credentials the paper account starts with the demo balances.
+    """
+    from bot.sim.demo import DEMO_BALANCES
+    from bot.sim.paper import PaperExchange
+
+    if settings.has_credentials:
+        balances = await live.balances()  # read-only: no order ever reaches the exchange
+    else:
+        balances = [Balance(c, amount, Decimal(0)) for c, amount in DEMO_BALANCES.items()]
+    log.info(
+        "dry_run", balances=len(balances), source="account" if settings.has_credentials else "demo"
+    )
+    return PaperExchange(live, balances, clock=clock)
+
+
+async def start_stream(
+    settings: Settings, exchange: Exchange, clock: SystemClock, transport: TransportSwitch
+) -> SafeTradeStream | None:
+    """Open the WebSocket streams for the enabled quote markets; None if that fails."""
+    try:
+        markets = [
+            m.id
+            for m in await exchange.markets()
+            if m.quote == settings.quote_currency and m.enabled
+        ]
+    except ExchangeError as e:
+        log.warning("stream_not_started", error=type(e).__name__)
+        return None
+    key, secret = settings.safetrade_api_key, settings.safetrade_api_secret
+    stream = SafeTradeStream(
+        settings.safetrade_base_url,
+        clock=clock,
+        rng=make_rng(settings.seed, "stream"),
+        markets=markets,
+        api_key=key.get_secret_value() if key else None,
+        api_secret=secret.get_secret_value() if secret else None,
+        transport=transport,
+    )
+    await stream.start()
+    log.info("stream_started", markets=len(markets))
+    return stream
+
+
+@dataclass
+class Live:
+    """What ``sellbot run`` runs: the app, its gated exchange and the stream (if any)."""
+
+    app: App
+    gate: GatedExchange
+    transport: TransportSwitch
+
+
+async def build_live(settings: Settings, clock: SystemClock, *, simulate: bool) -> Live:
+    """Build the daemon's app on the exchange the settings name (paper, streamed or plain)."""
+    metrics = Metrics()
+    transport = build_transport(settings)
+    client = await discovered_client(settings, clock, transport)
+    exchange = build_exchange(settings, clock, metrics, client)
+    stream: SafeTradeStream | None = None
+    if settings.dry_run and not simulate:
+        exchange = await paper_exchange(settings, exchange, clock)
+    elif settings.websocket:
+        stream = await start_stream(settings, exchange, clock, transport)
+        if stream is not None:
+            exchange = StreamingExchange(exchange, stream)
+    gate = GatedExchange(exchange)
+    app = build_app(
+        settings, clock=clock, rng=make_rng(settings.seed, "app"), exchange=gate, metrics=metrics
+    )
+    if stream is not None:
+        stream.order_listeners.append(OrderUpdates(app.runner.tracker))
+    return Live(app, gate, transport)

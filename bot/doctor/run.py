@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from bot.bootstrap import build_client, build_transport
 from bot.clock import Clock
 from bot.exchange.safetrade import endpoints
 from bot.exchange.safetrade.auth import auth_headers
 from bot.exchange.safetrade.client import SafeTradeClient
 from bot.exchange.safetrade.transport import TransportSwitch
-from bot.service.entry import build_client, build_transport
 from bot.settings import Settings
 
 from . import rest_checks, ws_checks

@@ -1,12 +1,8 @@
-"""The stream's part of the service: its ``/readyz`` status and pushed order updates."""
+"""The stream's part of ``/readyz``: up, or down for how long, and which books come from REST."""
 
 from __future__ import annotations
 
-import asyncio
-
-from bot.domain.orders import Order
 from bot.exchange.safetrade.stream import SafeTradeStream
-from bot.execution.tracker import OrderTracker
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.service.ops_http import StreamStatus
@@ -50,25 +46,3 @@ class StreamReadiness:
 
 def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 3)
-
-
-class OrderUpdates:
-    """Apply pushed order updates through the tracker (the same path as polling)."""
-
-    def __init__(self, tracker: OrderTracker) -> None:
-        self._tracker = tracker
-        self._tasks: set[asyncio.Task[object]] = set()
-
-    def __call__(self, order: Order) -> None:
-        task = asyncio.get_running_loop().create_task(self._apply(order))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _apply(self, order: Order) -> object:
-        try:
-            return await self._tracker.apply(order)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a pushed update is advisory: polling remains the source
-            log.exception("stream_update_failed", client_id=order.client_id)
-            return None

@@ -20,8 +20,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import cli_ops
 from bot.cli import main
+from bot.cli import ops as cli_ops
 from bot.clock import SystemClock, VirtualClock
 from bot.db.engine import create_engine
 from bot.db.models import DaemonRow, ExecutionRow, LeaseRow, OrderRow

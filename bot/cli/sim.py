@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
@@ -54,3 +55,16 @@ async def serve(
     with contextlib.suppress(asyncio.CancelledError):
         await server
     return 0
+
+
+async def run(settings: Settings, *, args: argparse.Namespace) -> int:
+    return await serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        book_streams=args.book_streams,
+        families=args.families,
+    )

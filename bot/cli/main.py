@@ -112,7 +112,7 @@ def _print_config(settings: Settings) -> int:
 
 def _command(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
     """Return the async handler for ``args`` (imported lazily: start-up stays fast)."""
-    from bot import cli_commands
+    from bot.cli import commands as cli_commands
 
     return cli_commands.handler_for(args)
 

@@ -8,7 +8,6 @@ acted on (password masked) and says how old the newest daemon heartbeat in it is
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -18,12 +17,12 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli import reports
 from bot.clock import Clock, SystemClock
 from bot.db.engine import session_factory
 from bot.db.repositories import ControlRepository
 from bot.db.schema_check import DatabaseUnavailable, open_at_head
 from bot.db.urls import mask_url
-from bot.service import reports
 from bot.settings import Settings, secret_values
 
 Handler = Callable[[Settings], Coroutine[Any, Any, int]]
@@ -156,10 +155,10 @@ async def _orders(settings: Settings, *, execution_id: str, as_json: bool) -> in
 
 
 async def _cancel_open(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
+    from bot.bootstrap import build_exchange  # lazy: only this option needs a client
+    from bot.cli.ops_cancel import cancel_open
     from bot.logs import configure_logging
     from bot.metrics import Metrics
-    from bot.service.entry import build_exchange  # lazy: only this option needs a client
-    from bot.service.ops_cancel import cancel_open
 
     configure_logging(  # the client logs its requests: to stderr, secrets masked
         fmt=settings.log_format, level=settings.log_level, secrets=secret_values(settings)
@@ -203,61 +202,8 @@ async def _cancel(settings: Settings, *, execution_id: str) -> int:
     return 0
 
 
-async def _advise(settings: Settings, *, simulate: bool) -> int:
-    from bot.service.advise_cmd import run_advise
-
-    return await run_advise(settings, simulate=simulate)
-
-
-async def _doctor(settings: Settings, *, simulate: bool, as_json: bool) -> int:
-    from bot.doctor.report import exit_code, render_json, render_lines
-    from bot.doctor.run import run_doctor  # lazy: only this command needs a client
-    from bot.logs import configure_logging
-    from bot.service.entry import embedded_simulator
-
-    # stdout carries the report; logs go to stderr, warnings only unless a level was set
-    level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
-    configure_logging(fmt=settings.log_format, level=level, secrets=secret_values(settings))
-    system_clock = SystemClock()
-    async with contextlib.AsyncExitStack() as stack:
-        if simulate:
-            settings = await stack.enter_async_context(embedded_simulator(settings, system_clock))
-        checks = await run_doctor(settings, system_clock)
-    print(render_json(checks) if as_json else render_lines(checks))
-    return exit_code(checks)
-
-
-async def _sim(settings: Settings, *, args: argparse.Namespace) -> int:
-    from bot.service.sim_serve import serve
-
-    return await serve(
-        settings,
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
-        book_streams=args.book_streams,
-        families=args.families,
-    )
-
-
-async def _bench(
-    settings: Settings,
-    *,
-    quick: bool,
-    seeds: int | None,
-    json_path: str | None,
-    plot_path: str | None,
-) -> int:
-    from bot.bench.command import run_bench  # lazy: the benchmark is not needed to operate
-
-    print(run_bench(quick=quick, seeds=seeds, json_path=json_path, plot_path=plot_path))
-    return 0
-
-
 def handler_for(args: argparse.Namespace) -> Handler | None:
-    """Return the handler for an operator command, or None if this build lacks it."""
+    """Return the handler for an operator command on the database, or None."""
     on_db: dict[str, Callable[[], Handler]] = {
         "status": lambda: partial(_status, as_json=args.json, limit=args.limit),
         "history": lambda: partial(_history, as_json=args.json, limit=args.limit),
@@ -266,19 +212,5 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
         "resume": lambda: partial(_set_paused, paused=False),
         "cancel": lambda: partial(_cancel, execution_id=args.execution_id),
     }
-    if args.command in on_db:
-        return _on_existing_database(on_db[args.command]())
-    table: dict[str, Callable[[], Handler]] = {
-        "bench": lambda: partial(
-            _bench,
-            quick=args.quick,
-            seeds=args.seeds,
-            json_path=args.json_path,
-            plot_path=args.plot_path,
-        ),
-        "advise": lambda: partial(_advise, simulate=args.simulate),
-        "doctor": lambda: partial(_doctor, simulate=args.simulate, as_json=args.json),
-        "sim": lambda: partial(_sim, args=args),
-    }
-    make = table.get(args.command)
-    return make() if make else None
+    make = on_db.get(args.command)
+    return _on_existing_database(make()) if make else None

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from bot.advisor.report import advise_sellable, format_advice_table
-from bot.bootstrap import build_advisor
+from bot.bootstrap import build_advisor, build_weights
 from bot.clock import SystemClock
 from bot.exchange.port import Exchange
 from bot.prioritisation.marketdata import build_snapshot
-from bot.prioritisation.scoring import ScoreWeights, prioritise
+from bot.prioritisation.scoring import prioritise
 from bot.settings import Settings
-
-
-def _weights(settings: Settings) -> ScoreWeights:
-    return ScoreWeights(
-        value=settings.weight_value,
-        liquidity=settings.weight_liquidity,
-        volatility=settings.weight_volatility,
-        spread=settings.weight_spread,
-    )
 
 
 async def advise_table(settings: Settings, exchange: Exchange, clock: SystemClock) -> str:
@@ -31,7 +22,9 @@ async def advise_table(settings: Settings, exchange: Exchange, clock: SystemCloc
         clock=clock,
         min_value=settings.min_order_value,
     )
-    scores = prioritise(snapshot, weights=_weights(settings), min_value=settings.min_order_value)
+    scores = prioritise(
+        snapshot, weights=build_weights(settings), min_value=settings.min_order_value
+    )
     advices = await advise_sellable(build_advisor(settings, clock), scores, snapshot)
     return format_advice_table(scores, advices)
 
@@ -48,8 +41,8 @@ async def run_advise(settings: Settings, *, simulate: bool) -> int:
         print("sellbot: advise needs SAFETRADE_API_KEY and SAFETRADE_API_SECRET, or --simulate")
         return 2
     else:
+        from bot.bootstrap import build_exchange
         from bot.metrics import Metrics
-        from bot.service.entry import build_exchange
 
         exchange = build_exchange(settings, clock, Metrics())
     try:
