@@ -1,8 +1,9 @@
 """Time: the only module allowed to read the wall clock or sleep.
 
 ``SystemClock`` is real time. ``VirtualClock`` is time you move: tests call
-``await clock.advance(seconds)``, and benchmarks/paper mode run ``clock.run(coro)``, which
-jumps to the next sleeper whenever every task is waiting on the clock.
+``await clock.advance(seconds)``, and the benchmark and the reliability campaigns run
+``clock.run(coro)``, which jumps to the next sleeper whenever every task is waiting on the
+clock. The daemon, paper mode included, runs on ``SystemClock``.
 """
 
 from __future__ import annotations

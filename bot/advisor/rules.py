@@ -17,12 +17,10 @@ Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves awa
 guardrails clamp everything into the configured limits. The slippage allowance is always the
 configured maximum: the executors' price floor does the protecting.
 
-The spread and large rows chose ``limit`` (spread over 100 bps), ``twap`` (30–100 bps) and
-``iceberg`` until the execution-quality benchmark (``sellbot bench``) measured ``adaptive``
-cheaper in every scenario with a spread over 30 bps and every 10%-of-daily-volume one (thin
-0.1%: −11 vs +30 bps for TWAP; thin 10%: 83 vs 145 bps for iceberg; wide 0.1%: −41 vs +34
-bps for a limit). Those rows are therefore chosen in sample: the regret the benchmark
-reports for them is not an out-of-sample figure.
+The spread and large rows choose ``adaptive`` because the execution-quality benchmark
+(``sellbot bench``) measured it cheaper there than ``limit``, ``twap`` and ``iceberg``, which
+they chose before (figures in ``docs/benchmark.md``). Those rows are therefore chosen in
+sample: the regret the benchmark reports for them is not an out-of-sample figure.
 """
 
 from __future__ import annotations

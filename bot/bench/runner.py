@@ -296,7 +296,7 @@ def run_cases(cases: list[tuple[str, str, str, int]]) -> list[CaseResult]:
 
 def _worker_logs() -> None:
     """Quiet a worker process's logs for good, with each module's logger assembled once (a
-    lazy proxy otherwise builds a logger on every call: 3% of a run)."""
+    lazy proxy otherwise builds a logger on every call; the cost is in docs/benchmark.md)."""
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         cache_logger_on_first_use=True,
@@ -306,7 +306,8 @@ def _worker_logs() -> None:
 @contextmanager
 def lenient_gc() -> Iterator[None]:
     """Collect cycles less often: a run allocates millions of short-lived objects that
-    reference counting frees, and the default thresholds scan them ~10% of the CPU time."""
+    reference counting frees, and the default thresholds keep scanning them (the cost is in
+    docs/benchmark.md)."""
     saved = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:

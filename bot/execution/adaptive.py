@@ -1,26 +1,12 @@
 """``adaptive``: passive or aggressive, chosen per step from the live book.
 
-Every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) the executor
-reads the book, adds its mid and the others' best ask to two ``PriceSeries`` (the last
-``MID_WINDOW`` readings) and applies ``planning.adaptive_step``:
-
-* ``final`` (at most two steps left): take the bids for everything left, down to the bound.
-* ``falling`` (the others' best ask fell from its first reading by more than three standard
-  deviations of its step-to-step changes over the elapsed steps and by more than half the
-  spread, steadily: t statistic below −2, no one change over half the fall): sell the rest
-  over the next eight steps, and at once what the bids pay above two steps' drift.
-* ``behind`` (sold trails the TWAP pace by more than two steps' worth, less when volatility is
-  high compared with the spread): take the bids for the deficit.
-* ``tight`` (spread of one tick and enough bids) or ``restless`` (one step's volatility over
-  half the spread): take the bids for the deficit.
-* ``passive`` otherwise: rest a limit one tick inside the best ask (or at it when the spread is
-  two ticks or less) for everything left while the book is calm (spread over eight times the
-  step volatility), else for what the pace asks three steps ahead. A resting order at the right
-  price is kept (it keeps its queue place) and topped up; at a stale price it is replaced.
-
-Aggressive leftovers are cancelled after ``poll_interval_s``. So the execution completes
-within the horizon, but pays the spread only for the part it is behind: in a thin, wide book
-it earns the spread from incoming buyers where TWAP pays it on every slice.
+The rule (modes ``final``, ``falling``, ``behind``, ``tight``/``restless``, ``passive``) is
+``planning.adaptive_step``, stated in ``planning.py``'s docstring. This executor feeds it:
+every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) it reads the
+book and adds its mid and the others' best ask to two ``PriceSeries`` (the last
+``MID_WINDOW`` readings), then acts on the answer. A resting order at the answer's price is
+kept (it keeps its queue place) and topped up; at a stale price it is replaced. Aggressive
+leftovers are cancelled after ``poll_interval_s``.
 """
 
 from __future__ import annotations

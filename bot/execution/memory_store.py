@@ -1,4 +1,7 @@
-"""In-memory ``ExecutionStore`` for tests, benchmarks and paper mode."""
+"""In-memory ``ExecutionStore`` for tests, ``sellbot bench`` and the reliability campaigns.
+
+The daemon, paper mode (``SELLBOT_DRY_RUN``) included, keeps its rows in ``SqlExecutionStore``.
+"""
 
 from __future__ import annotations
 

@@ -14,12 +14,11 @@ Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds
    it: one jump is not a trend), sell on a short schedule: each step the rest over
    ``FALL_STEPS`` steps, or more when more bids are above the mid less ``FALL_WAIT_STEPS``
    steps of drift (what waiting would lose). Once seen, the fall mode holds while the t
-   statistic stays below ``FALL_T / 2``. Dumping everything at the first sign cost more than
-   it saved at 10% of daily volume (trend 10%, 20 seeds: 56.6 bps dumping, 44.1 bps on the
-   schedule, market 52.5). The price watched is the best ask of everyone else
-   (``others_best_ask``): the mid moves with our own sells and our own resting asks. Its own
-   step noise sets the fall threshold; the mid's sets the calm and restless tests below (a
-   resting ask is exposed to the mid's moves); crash 0.1%, 40 seeds: 399 → 348 bps.
+   statistic stays below ``FALL_T / 2`` (a schedule, not a dump: dumping everything at the
+   first sign cost more than it saved in the benchmark's trend). The price watched is the
+   best ask of everyone else (``others_best_ask``): the mid moves with our own sells and our
+   own resting asks. Its own step noise sets the fall threshold; the mid's sets the calm and
+   restless tests below (a resting ask is exposed to the mid's moves).
 3. ``behind`` — let ``due(t) = allocated * t / horizon`` be the TWAP pace. When what was sold
    trails ``due(elapsed)`` by more than the tolerance, take the bids for the deficit
    ``due(elapsed + step_s) - sold``. The tolerance is ``BEHIND_STEPS`` steps of pace, shrunk by
@@ -28,18 +27,18 @@ Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds
 4. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
    above the bound cover the deficit, take the bids for the deficit. ``restless`` — the same
    when one step's volatility exceeds ``RESTLESS_RATIO`` (half) the spread: a resting ask
-   is then a gamble on the next move more than an edge (volatile 10%, 200 seeds, paired
-   against TWAP: +5.2 ± 1.2 bps at a ratio of 1, +3.4 ± 1.3 at one half).
+   is then a gamble on the next move more than an edge.
 5. ``passive`` — otherwise rest a limit one tick inside the best ask when the spread is wider
    than two ticks (improve), at the best ask otherwise (join), never at or below the best bid
    and never below the bound. Its size: everything left while the book is calm (the spread
    over ``CALM_RATIO`` times the measured step volatility: a resting ask is an option given
    to buyers, cheap while prices move little against the edge), else what the pace asks
    ``LOOKAHEAD_STEPS`` steps ahead. Offering everything early sells more at the ask before
-   a fall (default benchmark run: wide 0.1% −41 → −80 bps, thin 0.1% −10 → −21 bps).
+   a fall.
 
 In a thin, wide book TWAP pays half the spread plus impact on every slice; the adaptive rule
-earns the spread while it is on pace and pays it only for the part it is behind.
+earns the spread while it is on pace and pays it only for the part it is behind. The
+benchmark runs that set these constants are in ``docs/benchmark.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``ExecutionStore``: what executions need from storage, and the order row they keep.
 
-Two implementations share one contract test: ``bot.execution.memory_store.MemoryExecutionStore``
-(tests, benchmarks, paper mode) and ``bot.db.execution_store.SqlExecutionStore``.
+Two implementations share one contract test: ``bot.db.execution_store.SqlExecutionStore``
+(the daemon, paper mode included) and ``bot.execution.memory_store.MemoryExecutionStore``
+(tests, ``sellbot bench``, the reliability campaigns).
 
 The amount an execution may still place is derived from stored rows only::
 

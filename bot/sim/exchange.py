@@ -1,8 +1,9 @@
 """``SimExchange``: the ``Exchange`` port over the matching engine, in-process.
 
-The same engine serves the HTTP simulator; this front door skips HTTP for fast tests, paper
-mode and benchmarks. Engine refusals become the bot's exchange errors. An optional
-``FaultPlan`` injects the same faults the server would (5xx, 429, lost responses).
+The same engine serves the HTTP simulator; this front door skips HTTP for fast tests,
+``sellbot advise --simulate`` and benchmarks. Engine refusals become the bot's exchange
+errors. An optional ``FaultPlan`` injects the same faults the server would (5xx, 429, lost
+responses).
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ the gap to the next. Nothing here depends on what any trader does, which is what
 ``shared_path`` hand one path to every model of the same market, seed and start: the
 benchmark replays each case's market for seven strategies and draws it once.
 
-A private path (a model of its own, as the daemon's paper mode and the simulator server
-use) forgets what its model has consumed, so a market that runs for weeks keeps a bounded
-memory; a shared one keeps everything (benchmark runs are minutes long).
+A private path (a model of its own, as the simulator server uses: ``sellbot sim serve``,
+``sellbot run --simulate``) forgets what its model has consumed, so a market that runs for
+weeks keeps a bounded memory; a shared one keeps everything (benchmark runs are minutes long).
 """
 
 from __future__ import annotations
