@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from decimal import Decimal
@@ -23,7 +22,7 @@ from bot.sim.server import SimServer
 from bot.sim.websocket import parse_book_streams
 from tests.contract import test_stream
 from tests.contract.test_stream import _stream, _until
-from tests.contract.test_stream_faults import _watch
+from tests.contract.test_stream_faults import _bad_frame_then_recovery, _with_a_book
 
 MARKET = "btcusdt"
 server = test_stream.server  # the same simulator fixture
@@ -62,13 +61,8 @@ def _close(a: Decimal | None, b: Decimal | None) -> bool:
 @pytest.mark.parametrize("kind", ["depth", "ob"])
 async def test_one_book_stream_kind_alone_serves_the_books(server: SimServer, kind: str) -> None:
     server.hub.book_streams = frozenset({kind})
-    stream = _stream(server)
-    await stream.start()
-    try:
-        await _until(lambda: stream.book(MARKET) is not None)
+    async with _with_a_book(_stream(server)) as stream:
         book, rest, from_stream = await _served(server, stream)
-    finally:
-        await stream.close()
 
     assert stream.book_kinds == {MARKET: kind}
     assert from_stream == 1
@@ -78,15 +72,10 @@ async def test_one_book_stream_kind_alone_serves_the_books(server: SimServer, ki
 
 
 async def test_with_both_the_first_kind_to_deliver_is_kept(server: SimServer) -> None:
-    stream = _stream(server)
-    await stream.start()
-    try:
-        await _until(lambda: stream.book(MARKET) is not None)
+    async with _with_a_book(_stream(server)) as stream:
         await SystemClock().sleep(0.2)  # several publishing rounds
         (conn,) = server.hub._conns
         subscribed = set(conn.streams)
-    finally:
-        await stream.close()
 
     assert stream.book_kinds == {MARKET: "ob"}  # ob-snap answers the first subscription
     assert f"{MARKET}.depth" not in subscribed  # the other kind was unsubscribed
@@ -133,24 +122,8 @@ async def test_a_bad_depth_frame_reconnects_and_no_stale_book_is_served(
 ) -> None:
     server.hub.book_streams = frozenset({"depth"})
     stream = _stream(server)
-    served: list[OrderBook] = []
-    await stream.start()
-    watcher = asyncio.create_task(_watch(stream, served))
-    try:
-        await _until(lambda: stream.book(MARKET) is not None)
-        server.hub.hold_books = True  # no fresh snapshot until released
-        assert server.hub.inject_raw(_bad_depth_frames()[kind]) == 1
-        await _until(lambda: stream.connects == 2 and stream.connected["public"])
-        served_before_release = len(served)
-        await SystemClock().sleep(0.1)  # reconnected and subscribed, snapshot held back
 
-        assert stream.book(MARKET) is None
-        assert len(served) == served_before_release
-        server.hub.release_books()
-        await _until(lambda: stream.book(MARKET) is not None)
-    finally:
-        watcher.cancel()
-        await stream.close()
+    served, _ = await _bad_frame_then_recovery(server, stream, _bad_depth_frames()[kind])
 
     assert [b for b in served if bad_price(b)] == []
     assert stream.health().bad_messages == 1

@@ -1,4 +1,4 @@
-"""Execution fixtures: an in-process simulator with a hand-built book, a store, a runner."""
+"""Execution fixtures: an in-process simulator with a hand-built book, a store, runners."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.domain.market import Market
 from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
-from tests.execution.exec_helpers import Desk, make_market
+from tests.execution.exec_helpers import Desk, Runners, make_market
 
 
 @pytest.fixture
@@ -41,7 +41,13 @@ def guards() -> ExecutionGuards:
 
 
 @pytest.fixture
-def runner(
+def runners(
     desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
-) -> ExecutionRunner:
-    return ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards, seed=1)
+) -> Runners:
+    """Runners on the desk's exchange, the store and the guards (any of them swapped)."""
+    return Runners(desk.exchange, store, clock, guards)
+
+
+@pytest.fixture
+def runner(runners: Runners) -> ExecutionRunner:
+    return runners(seed=1)

@@ -10,10 +10,7 @@ from bot.domain.executions import ExecutionState
 from bot.domain.orders import Order, OrderRequest
 from bot.exchange.errors import ExchangeBlocked
 from bot.exchange.port import Exchange
-from bot.execution.guards import ExecutionGuards
-from bot.execution.memory_store import MemoryExecutionStore
-from bot.execution.runner import ExecutionRunner
-from tests.execution.exec_helpers import BOT_KEY, Desk, make_execution
+from tests.execution.exec_helpers import BOT_KEY, Desk, Runners, make_execution
 
 
 class BlockedUntil:
@@ -47,12 +44,12 @@ class BlockedUntil:
 
 
 async def test_a_block_during_a_twap_is_waited_out_and_the_sale_completes(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, clock: VirtualClock, runners: Runners
 ) -> None:
     desk.bid("1.0000", "100")
     desk.ask("1.0100", "100")
     blocked = BlockedUntil(desk.exchange, clock, clock.time() + 40)
-    runner = ExecutionRunner(exchange=blocked, store=store, clock=clock, guards=guards, seed=1)  # type: ignore[arg-type]
+    runner = runners(exchange=blocked, seed=1)  # type: ignore[arg-type]
     execution = make_execution(
         "blk1", strategy=StrategyName.TWAP, allocated="10", horizon_s=120, slices=4
     )

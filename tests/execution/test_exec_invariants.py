@@ -24,12 +24,18 @@ from bot.domain.money import ZERO
 from bot.execution.guards import ExecutionGuards, price_bound
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.reconcile import reconcile, unfinished_executions
-from bot.execution.runner import ExecutionRunner
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import FaultPlan
 from bot.sim.records import SimError
-from tests.execution.exec_helpers import BOT_KEY, Desk, make_execution, make_market
-from tests.execution.test_exec_recovery import Crash, CrashAfterPlace
+from tests.execution.exec_helpers import (
+    BOT_KEY,
+    Crash,
+    CrashAfterPlace,
+    Desk,
+    Runners,
+    make_execution,
+    make_market,
+)
 
 MARKET = make_market("abcusdt", amount_precision=4, price_precision=4, min_amount="0.01")
 
@@ -134,17 +140,17 @@ async def _run_scenario(sc: dict[str, object]) -> None:
         max_slippage_bps=Decimal(sc["slippage_bps"]),  # type: ignore[arg-type]
     )
     store = MemoryExecutionStore()
-    before = desk.engine.balance(BOT_KEY, "abc").total
     exchange = SimExchange(desk.engine, BOT_KEY, clock=clock, faults=faults)
+    runners = Runners(exchange, store, clock, guards)
     crash_on = sc["crash_on"]
     chaos = asyncio.ensure_future(_chaos(desk, clock, sc["events"]))  # type: ignore[arg-type]
     if crash_on is not None:
         crashing = CrashAfterPlace(desk, int(crash_on))  # type: ignore[call-overload]
         crashing.faults = faults
-        first = ExecutionRunner(exchange=crashing, store=store, clock=clock, guards=guards, seed=1)
+        first = runners(exchange=crashing, seed=1)
         with contextlib.suppress(Crash):  # the process "dies"; a restart follows
             await clock.run(first.run(execution))
-    runner = ExecutionRunner(exchange=exchange, store=store, clock=clock, guards=guards, seed=1)
+    runner = runners(seed=1)
     results: list[Execution] = []
     for _ in range(5):  # reconcile may itself meet faults
         try:
@@ -162,7 +168,7 @@ async def _run_scenario(sc: dict[str, object]) -> None:
     faults.clear()
 
     # never oversell, and our records match the exchange's
-    sold_on_exchange = before - desk.engine.balance(BOT_KEY, "abc").total
+    sold_on_exchange = desk.bot_sold()
     fills = await store.fills_for("inv")
     recorded = sum((f.amount for f in fills), ZERO)
     assert sold_on_exchange <= execution.allocated

@@ -14,7 +14,7 @@ from bot.domain.orders import OrderState
 from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
-from tests.execution.exec_helpers import Desk, make_execution
+from tests.execution.exec_helpers import Desk, Runners, make_execution
 
 
 def _build_book(desk: Desk) -> None:
@@ -53,11 +53,14 @@ async def test_market_sells_into_the_bids_down_to_the_guard_only(
 
 
 async def test_market_completes_and_splits_by_max_order_size(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
     _build_book(desk)
-    capped = replace(guards, max_order_amounts={"abcusdt": Decimal(2)})
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=capped)
+    runner = runners(guards=replace(guards, max_order_amounts={"abcusdt": Decimal(2)}))
     execution = make_execution("mkt2", strategy=StrategyName.MARKET, allocated="5.5", horizon_s=60)
 
     result = await clock.run(runner.run(execution))
@@ -72,8 +75,7 @@ async def test_market_completes_and_splits_by_max_order_size(
 async def test_twap_sells_in_slices_over_the_horizon(
     desk: Desk, runner: ExecutionRunner, store: MemoryExecutionStore, clock: VirtualClock
 ) -> None:
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "5")
+    desk.deep_book(ask="5")
     start = clock.time()
     execution = make_execution(
         "twap1", strategy=StrategyName.TWAP, allocated="10", horizon_s=600, slices=5

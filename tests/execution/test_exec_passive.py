@@ -15,14 +15,13 @@ from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
 from bot.sim.demo import DEMO_KEY, build_demo_engine
 from bot.sim.exchange import SimExchange
-from tests.execution.exec_helpers import Desk, make_execution
+from tests.execution.exec_helpers import Desk, Runners, make_execution
 
 
 async def test_limit_rests_above_the_bid_fills_and_reprices_after_timeout(
     desk: Desk, runner: ExecutionRunner, store: MemoryExecutionStore, clock: VirtualClock
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
+    desk.wide_book()
     execution = make_execution(
         "lim1",
         strategy=StrategyName.LIMIT,
@@ -52,16 +51,14 @@ async def test_limit_rests_above_the_bid_fills_and_reprices_after_timeout(
 
 
 async def test_limit_crosses_the_spread_at_the_horizon_when_configured(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
-    runner = ExecutionRunner(
-        exchange=desk.exchange,
-        store=store,
-        clock=clock,
-        guards=replace(guards, final_sweep="cross"),
-    )
+    desk.wide_book()
+    runner = runners(guards=replace(guards, final_sweep="cross"))
     execution = make_execution(
         "lim2",
         strategy=StrategyName.LIMIT,
@@ -83,8 +80,7 @@ async def test_limit_crosses_the_spread_at_the_horizon_when_configured(
 async def test_iceberg_shows_one_clip_refills_and_reprices_when_the_book_moves(
     desk: Desk, runner: ExecutionRunner, store: MemoryExecutionStore, clock: VirtualClock
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
+    desk.wide_book()
     execution = make_execution(
         "ice1",
         strategy=StrategyName.ICEBERG,
@@ -123,13 +119,10 @@ async def _sell_on_demo(strategy: StrategyName, seed: int) -> tuple[Decimal, Exe
     engine, _ = build_demo_engine(clock, seed)
     engine.deposit(DEMO_KEY, "xyo", Decimal(30_000))
     guards = ExecutionGuards(max_slippage_bps=Decimal(300), min_order_value=Decimal(1))
-    runner = ExecutionRunner(
-        exchange=SimExchange(engine, DEMO_KEY, clock=clock),
-        store=MemoryExecutionStore(),
-        clock=clock,
-        guards=guards,
-        seed=seed,
+    runners = Runners(
+        SimExchange(engine, DEMO_KEY, clock=clock), MemoryExecutionStore(), clock, guards
     )
+    runner = runners(seed=seed)
     execution = make_execution(
         f"{strategy}-{seed}",
         market="xyousdt",
@@ -158,16 +151,15 @@ async def test_adaptive_pays_less_than_twap_in_a_thin_wide_book() -> None:
 
 
 async def test_limit_sells_an_amount_worth_the_minimum_only_at_its_own_price(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
     desk.bid("0.9990", "100")  # 10 at the bid: 9.99, below the 10 minimum
     desk.ask("1.0200", "100")
-    runner = ExecutionRunner(
-        exchange=desk.exchange,
-        store=store,
-        clock=clock,
-        guards=replace(guards, min_order_value=Decimal(10)),
-    )
+    runner = runners(guards=replace(guards, min_order_value=Decimal(10)))
     execution = make_execution(
         "lim-min", strategy=StrategyName.LIMIT, allocated="10", horizon_s=60,
         limit_offset_bps=Decimal(20),
@@ -188,8 +180,7 @@ async def test_limit_sells_an_amount_worth_the_minimum_only_at_its_own_price(
 async def test_adaptive_finishes_once_everything_is_sold_not_at_the_horizon(
     desk: Desk, runner: ExecutionRunner, clock: VirtualClock
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
+    desk.wide_book()
     execution = make_execution(
         "ad-done", strategy=StrategyName.ADAPTIVE, allocated="1.5", horizon_s=600
     )  # below two minimum orders: it rests whole

@@ -10,112 +10,57 @@ import pytest
 
 from bot.clock import VirtualClock
 from bot.domain.decisions import StrategyName
-from bot.domain.executions import Execution, ExecutionState
-from bot.domain.orders import Order, OrderRequest, OrderState, OrderType, Side
+from bot.domain.executions import ExecutionState
+from bot.domain.orders import OrderState, OrderType
 from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.execution.reconcile import reconcile, resolve_stray_orders, unfinished_executions
+from bot.execution.reconcile import resolve_stray_orders
 from bot.execution.runner import ExecutionRunner
-from bot.execution.store import OrderRecord
-from bot.sim.exchange import SimExchange
-from tests.execution.exec_helpers import BOT_KEY, Desk, make_execution
-
-
-class Crash(BaseException):
-    """The process dies here: nothing after this point runs, no cleanup."""
-
-
-class CrashAfterPlace(SimExchange):
-    """The exchange accepts the n-th order, then the process dies before reading the answer."""
-
-    def __init__(self, desk: Desk, crash_on: int) -> None:
-        super().__init__(desk.engine, BOT_KEY, clock=desk.clock)
-        self.crash_on, self.placed = crash_on, 0
-
-    async def place_order(self, request: OrderRequest) -> Order:
-        order = await super().place_order(request)
-        self.placed += 1
-        if self.placed == self.crash_on:
-            raise Crash
-        return order
-
-
-class CrashAfterWrite(MemoryExecutionStore):
-    """The n-th pending row is written, then the process dies before sending it."""
-
-    def __init__(self, crash_on: int) -> None:
-        super().__init__()
-        self.crash_on, self.inserted = crash_on, 0
-
-    async def insert_order(self, order: OrderRecord) -> None:
-        await super().insert_order(order)
-        self.inserted += 1
-        if self.inserted == self.crash_on:
-            raise Crash
-
-
-def _bot_base(desk: Desk) -> Decimal:
-    return desk.engine.balance(BOT_KEY, "abc").total
-
-
-async def _restart(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
-) -> list[Execution]:
-    runner = ExecutionRunner(
-        exchange=desk.exchange, store=store, clock=clock, guards=guards, seed=1
-    )
-    await reconcile(exchange=desk.exchange, store=store, tracker=runner.tracker, clock=clock)
-    return [await clock.run(runner.run(e)) for e in await unfinished_executions(store)]
-
-
-async def _crash(clock: VirtualClock, runner: ExecutionRunner, execution: Execution) -> None:
-    with pytest.raises(Crash):
-        await clock.run(runner.run(execution))
+from tests.execution.exec_helpers import (
+    CrashAfterPlace,
+    CrashAfterWrite,
+    Desk,
+    Runners,
+    make_execution,
+    make_order,
+)
 
 
 async def test_restart_after_accepted_but_unread_order_never_resells(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, store: MemoryExecutionStore, runners: Runners
 ) -> None:
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "10")
-    before = _bot_base(desk)
-    crashing = ExecutionRunner(
-        exchange=CrashAfterPlace(desk, 3), store=store, clock=clock, guards=guards, seed=1
-    )
+    desk.deep_book()
     execution = make_execution(
         "rc1", strategy=StrategyName.TWAP, allocated="10", horizon_s=500, slices=5
     )
-    await _crash(clock, crashing, execution)
+    await runners.crash(execution, exchange=CrashAfterPlace(desk, 3), seed=1)
     assert (await store.get_order("sb-rc1-3")) is not None
 
-    [result] = await _restart(desk, store, clock, guards)
+    [result] = (await runners.restart(seed=1)).results
 
     assert result.state is ExecutionState.COMPLETED
     assert result.sold == Decimal(10)
-    assert before - _bot_base(desk) == Decimal(10)
+    assert desk.bot_sold() == Decimal(10)
     orders = await store.orders_for("rc1")
     assert [o.amount for o in orders] == [Decimal(2)] * 5
     assert all(o.state is OrderState.FILLED for o in orders)
 
 
 async def test_restart_after_write_before_send_marks_vanished_then_completes(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, runners: Runners
 ) -> None:
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "10")
+    desk.deep_book()
     store = CrashAfterWrite(crash_on=2)
-    before = _bot_base(desk)
-    crashing = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
     execution = make_execution(
         "rc2", strategy=StrategyName.TWAP, allocated="6", horizon_s=300, slices=3
     )
-    await _crash(clock, crashing, execution)
+    await runners.crash(execution, store=store)
     store.crash_on = 0
 
-    [result] = await _restart(desk, store, clock, guards)
+    [result] = (await runners.restart(store=store, seed=1)).results
 
     assert result.sold == Decimal(6)
-    assert before - _bot_base(desk) == Decimal(6)
+    assert desk.bot_sold() == Decimal(6)
     lost = await store.get_order("sb-rc2-2")
     assert lost is not None
     assert lost.state is OrderState.VANISHED
@@ -123,25 +68,18 @@ async def test_restart_after_write_before_send_marks_vanished_then_completes(
 
 
 async def test_reconcile_adopts_an_order_the_database_lost(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, runners: Runners
 ) -> None:
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "10")
-    crashing = ExecutionRunner(
-        exchange=CrashAfterPlace(desk, 1), store=store, clock=clock, guards=guards
-    )
+    desk.deep_book()
     execution = make_execution("rc3", strategy=StrategyName.MARKET, allocated="4", horizon_s=60)
-    await _crash(clock, crashing, execution)
+    await runners.crash(execution, exchange=CrashAfterPlace(desk))
     del store.orders["sb-rc3-1"]  # the row was lost; the exchange has the order
 
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
-    report = await reconcile(
-        exchange=desk.exchange, store=store, tracker=runner.tracker, clock=clock
-    )
+    restarted = await runners.restart(resume=False)
     adopted = await store.get_order("sb-rc3-1")
-    result = await clock.run(runner.run(await store.get_execution("rc3")))
+    result = await clock.run(restarted.runner.run(await store.get_execution("rc3")))
 
-    assert report.adopted == 1
+    assert restarted.report.adopted == 1
     assert adopted is not None
     assert adopted.state is OrderState.FILLED
     assert result.sold == Decimal(4)
@@ -149,13 +87,9 @@ async def test_reconcile_adopts_an_order_the_database_lost(
 
 
 async def test_restart_keeps_a_resting_limit_and_finishes_with_nothing_open(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, store: MemoryExecutionStore, runners: Runners
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
-    crashing = ExecutionRunner(
-        exchange=CrashAfterPlace(desk, 1), store=store, clock=clock, guards=guards
-    )
+    desk.wide_book()
     execution = make_execution(
         "rc4",
         strategy=StrategyName.LIMIT,
@@ -163,10 +97,10 @@ async def test_restart_keeps_a_resting_limit_and_finishes_with_nothing_open(
         horizon_s=120,
         limit_offset_bps=Decimal(50),
     )
-    await _crash(clock, crashing, execution)
+    await runners.crash(execution, exchange=CrashAfterPlace(desk))
     desk.buy("2")  # fills part of our resting order while we are down
 
-    [result] = await _restart(desk, store, clock, guards)
+    [result] = (await runners.restart(seed=1)).results
 
     first = await store.get_order("sb-rc4-1")
     assert first is not None
@@ -181,10 +115,9 @@ async def test_interrupting_a_run_cancels_orders_and_leaves_it_resumable(
     store: MemoryExecutionStore,
     clock: VirtualClock,
     runner: ExecutionRunner,
-    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
+    desk.wide_book()
     execution = make_execution(
         "rc5",
         strategy=StrategyName.LIMIT,
@@ -201,7 +134,7 @@ async def test_interrupting_a_run_cancels_orders_and_leaves_it_resumable(
 
     assert await desk.bot_open_orders() == []
     assert (await store.get_execution("rc5")).state is ExecutionState.RUNNING
-    [result] = await _restart(desk, store, clock, guards)
+    [result] = (await runners.restart(seed=1)).results
     assert result.state is ExecutionState.PARTIAL
     assert await desk.bot_open_orders() == []
 
@@ -209,8 +142,7 @@ async def test_interrupting_a_run_cancels_orders_and_leaves_it_resumable(
 async def test_user_cancel_ends_cancelled_with_nothing_open(
     desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, runner: ExecutionRunner
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
+    desk.wide_book()
     execution = make_execution(
         "rc6",
         strategy=StrategyName.ICEBERG,
@@ -230,20 +162,18 @@ async def test_user_cancel_ends_cancelled_with_nothing_open(
 
 
 async def test_an_unknown_order_is_resolved_before_its_execution_ends(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, guards: ExecutionGuards, runners: Runners
 ) -> None:
     """Written, never sent, then a restart past the horizon: with fast polling the close
     phase is shorter than the unknown grace, yet the row must not be left ``unknown``."""
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "10")
+    desk.deep_book()
     guards = replace(guards, poll_interval_s=0.3, unknown_grace_s=60.0)
     store = CrashAfterWrite(crash_on=1)
-    crashing = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
     execution = make_execution("rc9", strategy=StrategyName.LIMIT, allocated="6", horizon_s=4)
-    await _crash(clock, crashing, execution)
+    await runners.crash(execution, store=store, guards=guards)
     store.crash_on = 0
 
-    [result] = await _restart(desk, store, clock, guards)
+    [result] = (await runners.restart(store=store, guards=guards, seed=1)).results
 
     lost = await store.get_order("sb-rc9-1")
     assert lost is not None
@@ -254,11 +184,14 @@ async def test_an_unknown_order_is_resolved_before_its_execution_ends(
 
 
 async def test_orders_an_ended_execution_left_unresolved_are_settled_by_the_sweep(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
-    desk.bid("1.0000", "10")
-    desk.ask("1.0200", "10")
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    desk.wide_book()
+    runner = runners()
     ended = make_execution("st1", strategy=StrategyName.LIMIT, state=ExecutionState.RUNNING)
     running = make_execution("st2", strategy=StrategyName.LIMIT, state=ExecutionState.RUNNING)
     for e in (ended, running):
@@ -266,9 +199,8 @@ async def test_orders_an_ended_execution_left_unresolved_are_settled_by_the_swee
     resting = await runner.tracker.submit(
         "st1", "abcusdt", type=OrderType.LIMIT, amount=Decimal(1), price=Decimal("1.0100")
     )
-    lost = OrderRecord(
-        client_id="sb-st1-2", execution_id="st1", seq=2, market="abcusdt", side=Side.SELL,
-        type=OrderType.LIMIT, amount=Decimal(1), price=Decimal("1.0100"),
+    lost = make_order(
+        "sb-st1-2", execution_id="st1", seq=2, amount="1", price="1.0100",
         state=OrderState.UNKNOWN, created_at=clock.now(),
     )  # fmt: skip
     await store.insert_order(lost)

@@ -16,7 +16,7 @@ from bot.domain.executions import ExecutionState
 from bot.execution.guards import ExecutionGuards, reference_check
 from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.runner import ExecutionRunner
-from tests.execution.exec_helpers import BOT_KEY, Desk, make_book, make_execution
+from tests.execution.exec_helpers import BOT_KEY, Desk, Runners, make_book, make_execution
 
 D = Decimal
 MAX_DEV = D(500)
@@ -124,13 +124,13 @@ async def test_no_sale_starts_on_a_mid_far_below_the_scoring_price(
 
 
 async def test_a_crossed_book_places_nothing_that_step(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, runners: Runners
 ) -> None:
     desk.bid("1.0000", "100")
     desk.ask("1.0100", "100")
     exchange = DistortingExchange(desk.engine, BOT_KEY, clock=clock)
     exchange.distortion = "crossed"
-    runner = ExecutionRunner(exchange=exchange, store=store, clock=clock, guards=guards)
+    runner = runners(exchange=exchange)
     start = clock.time()
     running = replace(
         make_execution("cross1", strategy=StrategyName.MARKET, horizon_s=60),
@@ -174,16 +174,15 @@ async def test_a_normal_book_sells_as_before(
 
 
 async def test_the_final_sweep_refuses_a_one_sided_book(
-    desk: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
     desk.bid("1.0000", "100")
     desk.ask("1.0100", "100")
-    runner = ExecutionRunner(
-        exchange=desk.exchange,
-        store=store,
-        clock=clock,
-        guards=replace(guards, final_sweep="cross"),
-    )
+    runner = runners(guards=replace(guards, final_sweep="cross"))
     execution = make_execution(
         "sweep1", strategy=StrategyName.LIMIT, horizon_s=60, limit_offset_bps=D(50)
     )

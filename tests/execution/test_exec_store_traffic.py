@@ -7,13 +7,10 @@ from collections import Counter
 from dataclasses import replace
 from decimal import Decimal
 
-from bot.clock import VirtualClock
 from bot.domain.decisions import StrategyName
 from bot.domain.executions import Execution, ExecutionState
-from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.execution.runner import ExecutionRunner
-from tests.execution.exec_helpers import T0, Desk, make_execution
+from tests.execution.exec_helpers import T0, Desk, Runners, make_execution
 
 
 class CountingStore(MemoryExecutionStore):
@@ -33,16 +30,12 @@ class CountingStore(MemoryExecutionStore):
         self.writes.setdefault(execution.id, []).append(execution)
 
 
-def _deep_book(desk: Desk) -> None:
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "5")
+QUEUED = make_execution("ex1", strategy=StrategyName.MARKET, allocated="2", horizon_s=60)
 
 
-async def _run_twap(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards, slices: int
-) -> tuple[CountingStore, Execution]:
+async def _run_twap(runners: Runners, slices: int) -> tuple[CountingStore, Execution]:
     store = CountingStore()
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    runner = runners(store=store)
     execution = make_execution(
         f"twap{slices}",
         strategy=StrategyName.TWAP,
@@ -50,14 +43,14 @@ async def _run_twap(
         horizon_s=60 * slices,
         slices=slices,
     )
-    return store, await clock.run(runner.run(execution))
+    return store, await runners.clock.run(runner.run(execution))
 
 
 async def test_reads_do_not_grow_with_the_steps_and_each_write_is_a_transition(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, runners: Runners
 ) -> None:
-    _deep_book(desk)
-    sales = [await _run_twap(desk, clock, guards, slices) for slices in (3, 12)]
+    desk.deep_book(ask="5")
+    sales = [await _run_twap(runners, slices) for slices in (3, 12)]
 
     for store, result in sales:
         assert result.state is ExecutionState.COMPLETED
@@ -75,19 +68,22 @@ async def test_reads_do_not_grow_with_the_steps_and_each_write_is_a_transition(
     assert long > short + 5  # more steps, more writes; still one read
 
 
-async def test_a_resumed_execution_is_the_stored_row_not_the_callers_copy(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
-) -> None:
-    _deep_book(desk)
+async def _run_over(runners: Runners, stored: Execution) -> tuple[CountingStore, Execution]:
+    """Run ``QUEUED`` on a store that already holds the row ``stored``."""
     store = CountingStore()
-    queued = make_execution("ex1", strategy=StrategyName.MARKET, allocated="2", horizon_s=60)
-    stored = replace(
-        queued, state=ExecutionState.RUNNING, started_at=T0, arrival_mid=Decimal("1.0040")
-    )
     await store.create_execution(stored)
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    return store, await runners.clock.run(runners(store=store).run(QUEUED))
 
-    result = await clock.run(runner.run(queued))
+
+async def test_a_resumed_execution_is_the_stored_row_not_the_callers_copy(
+    desk: Desk, runners: Runners
+) -> None:
+    desk.deep_book(ask="5")
+    stored = replace(
+        QUEUED, state=ExecutionState.RUNNING, started_at=T0, arrival_mid=Decimal("1.0040")
+    )
+
+    store, result = await _run_over(runners, stored)
 
     assert result.state is ExecutionState.COMPLETED
     assert result.arrival_mid == Decimal("1.0040")  # not re-taken from today's book
@@ -96,16 +92,12 @@ async def test_a_resumed_execution_is_the_stored_row_not_the_callers_copy(
 
 
 async def test_an_execution_ended_in_the_store_before_its_run_is_left_as_it_is(
-    desk: Desk, clock: VirtualClock, guards: ExecutionGuards
+    desk: Desk, runners: Runners
 ) -> None:
-    _deep_book(desk)
-    store = CountingStore()
-    queued = make_execution("ex1", strategy=StrategyName.MARKET, allocated="2", horizon_s=60)
-    cancelled = replace(queued, state=ExecutionState.CANCELLED, finished_at=T0)
-    await store.create_execution(cancelled)  # e.g. cancelled by the operator while queued
-    runner = ExecutionRunner(exchange=desk.exchange, store=store, clock=clock, guards=guards)
+    desk.deep_book(ask="5")
+    cancelled = replace(QUEUED, state=ExecutionState.CANCELLED, finished_at=T0)
 
-    result = await clock.run(runner.run(queued))
+    store, result = await _run_over(runners, cancelled)  # cancelled by the operator while queued
 
     assert result == cancelled
     assert await store.orders_for("ex1") == []

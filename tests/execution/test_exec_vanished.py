@@ -10,38 +10,26 @@ import pytest
 
 from bot.clock import VirtualClock
 from bot.domain.executions import ExecutionState
-from bot.domain.orders import Order, OrderRequest, OrderState, OrderType, Side
+from bot.domain.orders import OrderState, OrderType, Side
 from bot.execution.guards import ExecutionGuards
 from bot.execution.memory_store import MemoryExecutionStore
-from bot.execution.reconcile import reconcile, unfinished_executions
 from bot.execution.runner import ExecutionRunner
 from bot.execution.store import OrderRecord
 from bot.execution.vanished import recheck_vanished
-from bot.sim.exchange import SimExchange
-from tests.execution.exec_helpers import BOT_KEY, Desk, make_execution
-
-
-class Crash(BaseException):
-    """The process dies here: nothing after this point runs."""
-
-
-class CrashAfterPlace(SimExchange):
-    """The exchange accepts the first order, then the process dies before reading the answer."""
-
-    async def place_order(self, request: OrderRequest) -> Order:
-        await super().place_order(request)
-        raise Crash
-
-
-def _sold(desk: Desk) -> Decimal:
-    return Decimal(1_000_000) - desk.engine.balance(BOT_KEY, "abc").total
+from tests.execution.exec_helpers import (
+    BOT_KEY,
+    CrashAfterPlace,
+    Desk,
+    Runners,
+    make_execution,
+    make_order,
+)
 
 
 def _row(client_id: str, execution_id: str, state: OrderState, clock: VirtualClock) -> OrderRecord:
-    return OrderRecord(
-        client_id=client_id, execution_id=execution_id, seq=int(client_id[-1]),
-        market="abcusdt", side=Side.SELL, type=OrderType.LIMIT, amount=Decimal(3),
-        price=Decimal("1.0000"), state=state, created_at=clock.now(),
+    return make_order(
+        client_id, execution_id=execution_id, seq=int(client_id[-1]), amount="3",
+        price="1.0000", state=state, created_at=clock.now(),
     )  # fmt: skip
 
 
@@ -53,45 +41,45 @@ def _place(desk: Desk) -> str:
     return str(order.id)
 
 
-async def _recheck_all(desk: Desk, store: MemoryExecutionStore, runner: ExecutionRunner) -> int:
-    """The tracking job's re-check over every row of the store."""
+async def _recheck(
+    desk: Desk,
+    store: MemoryExecutionStore,
+    runner: ExecutionRunner,
+    rows: list[OrderRecord] | None = None,
+) -> int:
+    """The tracking job's re-check over ``rows`` (every row of the store by default)."""
+    rows = list(store.orders.values()) if rows is None else rows
     return await recheck_vanished(
-        exchange=desk.exchange, store=store, tracker=runner.tracker,
-        rows=list(store.orders.values()), held=set(),
-    )  # fmt: skip
+        exchange=desk.exchange, store=store, tracker=runner.tracker, rows=rows, held=set()
+    )
 
 
 @pytest.fixture
 def blind(desk: Desk) -> Desk:
     desk.engine.echo_client_ids = False
-    desk.bid("1.0000", "1000")
-    desk.ask("1.0100", "10")
+    desk.deep_book()
     return desk
 
 
 async def test_a_lost_answer_after_a_restart_is_found_by_shape_not_resold(
-    blind: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    blind: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
-    crashing = ExecutionRunner(
-        exchange=CrashAfterPlace(blind.engine, BOT_KEY, clock=clock),
-        store=store, clock=clock, guards=guards,
-    )  # fmt: skip
-    with pytest.raises(Crash):
-        await clock.run(crashing.run(make_execution("vx1", allocated="4", horizon_s=60)))
+    execution = make_execution("vx1", allocated="4", horizon_s=60)
+    await runners.crash(execution, exchange=CrashAfterPlace(blind))
     await clock.advance(guards.unknown_grace_s + 60)  # down past the grace: a lookup finds nothing
 
-    runner = ExecutionRunner(exchange=blind.exchange, store=store, clock=clock, guards=guards)
-    report = await reconcile(
-        exchange=blind.exchange, store=store, tracker=runner.tracker, clock=clock
-    )
-    results = [await clock.run(runner.run(e)) for e in await unfinished_executions(store)]
+    restarted = await runners.restart()
 
     first = await store.get_order("sb-vx1-1")
     assert first is not None
     assert first.state is OrderState.FILLED
-    assert report.vanished == 0
-    assert [r.sold for r in results] == [Decimal(4)]
-    assert _sold(blind) == Decimal(4)  # sold once: the allocation, not twice it
+    assert restarted.report.vanished == 0
+    assert [r.sold for r in restarted.results] == [Decimal(4)]
+    assert blind.bot_sold() == Decimal(4)  # sold once: the allocation, not twice it
 
 
 async def test_a_vanished_order_listed_later_is_adopted_with_its_fills(
@@ -106,7 +94,7 @@ async def test_a_vanished_order_listed_later_is_adopted_with_its_fills(
     await clock.advance(100)  # within the window of the row
     order_id = _place(blind)
 
-    adopted = await _recheck_all(blind, store, runner)
+    adopted = await _recheck(blind, store, runner)
 
     row = await store.get_order("sb-vx2-1")
     assert adopted == 1
@@ -129,7 +117,7 @@ async def test_a_vanished_order_outside_the_window_is_not_adopted(
     await clock.advance(400)  # past the 300 s window: another order of the same shape
     _place(blind)
 
-    adopted = await _recheck_all(blind, store, runner)
+    adopted = await _recheck(blind, store, runner)
 
     row = await store.get_order("sb-vx3-1")
     assert adopted == 0
@@ -139,7 +127,11 @@ async def test_a_vanished_order_outside_the_window_is_not_adopted(
 
 
 async def test_two_identical_unknown_rows_share_no_exchange_order(
-    blind: Desk, store: MemoryExecutionStore, clock: VirtualClock, guards: ExecutionGuards
+    blind: Desk,
+    store: MemoryExecutionStore,
+    clock: VirtualClock,
+    guards: ExecutionGuards,
+    runners: Runners,
 ) -> None:
     for eid in ("vx4", "vx5"):
         await store.create_execution(
@@ -151,13 +143,9 @@ async def test_two_identical_unknown_rows_share_no_exchange_order(
     order_id = _place(blind)
     await clock.advance(guards.unknown_grace_s + 10)
 
-    runner = ExecutionRunner(exchange=blind.exchange, store=store, clock=clock, guards=guards)
-    await reconcile(exchange=blind.exchange, store=store, tracker=runner.tracker, clock=clock)
+    restarted = await runners.restart(resume=False)
     rows = [await store.get_order(c) for c in ("sb-vx4-1", "sb-vx5-1")]
-    again = await recheck_vanished(
-        exchange=blind.exchange, store=store, tracker=runner.tracker,
-        rows=[r for r in rows if r is not None], held=set(),
-    )  # fmt: skip
+    again = await _recheck(blind, store, restarted.runner, [r for r in rows if r is not None])
 
     states = sorted(str(r.state) for r in rows if r is not None)
     assert states == ["filled", "vanished"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import dataclass, field
 
 from structlog.testing import capture_logs
 
@@ -15,59 +17,69 @@ from bot.service.tracking import resume_with_backoff
 from tests.execution.exec_helpers import make_execution
 
 
-async def test_a_sale_that_always_crashes_backs_off_then_fails_with_its_reason() -> None:
-    clock = VirtualClock(start=1_000.0)
-    store = MemoryExecutionStore()
-    await store.create_execution(make_execution("bo1", state=ExecutionState.RUNNING))
-    runs: list[float] = []
+@dataclass
+class CrashingSale:
+    """A running sale whose run crashes its first ``crashes`` times, under a supervisor."""
 
-    async def run(execution: Execution) -> Execution:
-        runs.append(clock.monotonic())
-        raise RuntimeError("database is locked")
+    crashes: float
+    clock: VirtualClock = field(default_factory=lambda: VirtualClock(start=1_000.0))
+    store: MemoryExecutionStore = field(default_factory=MemoryExecutionStore)
+    runs: list[float] = field(default_factory=list)  # when each run started
 
-    supervisor = ExecutionSupervisor(ConcurrencyLimiter(1), run, now=clock.monotonic)
-    supervisor.submit(await store.get_execution("bo1"))
-    await supervisor.wait_all()
-    with capture_logs() as logs:
-        for _ in range(1_400):  # the tracking job's passes, one per virtual second
-            await resume_with_backoff(supervisor, store, clock, max_attempts=8)
-            await supervisor.wait_all()
-            await clock.advance(1.0)
+    def __post_init__(self) -> None:
+        self.supervisor = ExecutionSupervisor(
+            ConcurrencyLimiter(1), self.run, now=self.clock.monotonic
+        )
 
-    gaps = [b - a for a, b in itertools.pairwise(runs)]
-    assert gaps == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 600.0]  # capped at 10 min
-    failed = await store.get_execution("bo1")
-    assert failed.state is ExecutionState.FAILED
-    assert failed.note == "crashed 9 times: RuntimeError: database is locked"
-    assert failed.finished_at is not None
-    events = [e for e in store.events if e.kind == "execution_failed"]
-    assert [e.data for e in events] == [{"note": failed.note, "crashes": "9"}]
-    assert [e["event"] for e in logs].count("execution_given_up") == 1
-    assert supervisor.crashed == {}
-    assert supervisor.crash_counts == {}
-
-
-async def test_a_sale_that_recovers_is_forgotten() -> None:
-    clock = VirtualClock(start=1_000.0)
-    store = MemoryExecutionStore()
-    await store.create_execution(make_execution("bo2", state=ExecutionState.RUNNING))
-    runs: list[float] = []
-
-    async def run(execution: Execution) -> Execution:
-        runs.append(clock.monotonic())
-        if len(runs) < 3:
+    async def run(self, execution: Execution) -> Execution:
+        self.runs.append(self.clock.monotonic())
+        if len(self.runs) <= self.crashes:
             raise RuntimeError("database is locked")
         return execution
 
-    supervisor = ExecutionSupervisor(ConcurrencyLimiter(1), run, now=clock.monotonic)
-    supervisor.submit(await store.get_execution("bo2"))
-    await supervisor.wait_all()
-    for _ in range(60):
-        await resume_with_backoff(supervisor, store, clock, max_attempts=8)
-        await supervisor.wait_all()
-        await clock.advance(1.0)
+    async def start(self, execution_id: str) -> None:
+        """Store the sale ``running`` and submit it: its first run."""
+        await self.store.create_execution(
+            make_execution(execution_id, state=ExecutionState.RUNNING)
+        )
+        self.supervisor.submit(await self.store.get_execution(execution_id))
+        await self.supervisor.wait_all()
 
-    assert [b - a for a, b in itertools.pairwise(runs)] == [5.0, 10.0]
-    assert supervisor.crash_counts == {}
-    assert supervisor.crash_reasons == {}
-    assert (await store.get_execution("bo2")).state is ExecutionState.RUNNING
+    async def track(self, seconds: int) -> None:
+        """The tracking job's passes, one per virtual second."""
+        for _ in range(seconds):
+            await resume_with_backoff(self.supervisor, self.store, self.clock, max_attempts=8)
+            await self.supervisor.wait_all()
+            await self.clock.advance(1.0)
+
+    def gaps(self) -> list[float]:
+        return [b - a for a, b in itertools.pairwise(self.runs)]
+
+
+async def test_a_sale_that_always_crashes_backs_off_then_fails_with_its_reason() -> None:
+    sale = CrashingSale(crashes=math.inf)
+    await sale.start("bo1")
+    with capture_logs() as logs:
+        await sale.track(1_400)
+
+    assert sale.gaps() == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 600.0]  # capped at 10 min
+    failed = await sale.store.get_execution("bo1")
+    assert failed.state is ExecutionState.FAILED
+    assert failed.note == "crashed 9 times: RuntimeError: database is locked"
+    assert failed.finished_at is not None
+    events = [e for e in sale.store.events if e.kind == "execution_failed"]
+    assert [e.data for e in events] == [{"note": failed.note, "crashes": "9"}]
+    assert [e["event"] for e in logs].count("execution_given_up") == 1
+    assert sale.supervisor.crashed == {}
+    assert sale.supervisor.crash_counts == {}
+
+
+async def test_a_sale_that_recovers_is_forgotten() -> None:
+    sale = CrashingSale(crashes=2)
+    await sale.start("bo2")
+    await sale.track(60)
+
+    assert sale.gaps() == [5.0, 10.0]
+    assert sale.supervisor.crash_counts == {}
+    assert sale.supervisor.crash_reasons == {}
+    assert (await sale.store.get_execution("bo2")).state is ExecutionState.RUNNING
