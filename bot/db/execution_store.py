@@ -7,19 +7,20 @@ fills idempotent even across processes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.clock import Clock
 from bot.db.models import EventRow, ExecutionRow, FillRow, OrderRow
 from bot.db.repositories import decision_params
-from bot.domain.decisions import Decision, StrategyName
+from bot.domain.decisions import Decision, StrategyName, Urgency
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.money import ZERO
 from bot.domain.orders import Fill, OrderState, OrderType, Side
@@ -34,6 +35,17 @@ from bot.execution.store import (
 _NON_TERMINAL_ORDERS = [s.value for s in OrderState if not s.terminal]
 _NON_TERMINAL_EXECUTIONS = [s.value for s in ExecutionState if not s.terminal]
 _DECIMAL_PARAMS = ("limit_offset_bps", "display_frac", "max_slippage_bps")
+
+
+_Row = TypeVar("_Row", ExecutionRow, OrderRow)
+_T = TypeVar("_T")
+
+
+def _oldest_first(
+    row: type[_Row], states: list[str], tiebreak: InstrumentedAttribute[str]
+) -> Select[_Row]:
+    """Select the rows in one of ``states``, oldest first (``tiebreak`` orders equal times)."""
+    return select(row).where(row.state.in_(states)).order_by(row.created_at, tiebreak)
 
 
 def _utc(at: datetime) -> datetime:
@@ -52,6 +64,8 @@ def _decision(strategy: str, params: dict[str, Any], reason: str) -> Decision:
     for key in _DECIMAL_PARAMS:
         if key in params:
             kwargs[key] = Decimal(str(params[key]))
+    if "urgency" in params:  # executions from before urgency run at the default
+        kwargs["urgency"] = Urgency(str(params["urgency"]))
     kwargs.setdefault("horizon_s", 0)
     return Decision(strategy=StrategyName(strategy), reason=reason, **kwargs)
 
@@ -166,13 +180,8 @@ class SqlExecutionStore:
             _copy_execution(row, execution)
 
     async def non_terminal_executions(self) -> list[Execution]:
-        query = (
-            select(ExecutionRow)
-            .where(ExecutionRow.state.in_(_NON_TERMINAL_EXECUTIONS))
-            .order_by(ExecutionRow.created_at, ExecutionRow.id)
-        )
-        async with self._sessions() as session:
-            return [_execution_from_row(r) for r in (await session.scalars(query)).all()]
+        query = _oldest_first(ExecutionRow, _NON_TERMINAL_EXECUTIONS, ExecutionRow.id)
+        return await self._read(query, _execution_from_row)
 
     async def insert_order(self, order: OrderRecord) -> None:
         row = OrderRow()
@@ -204,17 +213,16 @@ class SqlExecutionStore:
 
     async def orders_for(self, execution_id: str) -> list[OrderRecord]:
         query = select(OrderRow).where(OrderRow.execution_id == execution_id).order_by(OrderRow.seq)
-        async with self._sessions() as session:
-            return [_order_from_row(r) for r in (await session.scalars(query)).all()]
+        return await self._read(query, _order_from_row)
 
     async def non_terminal_orders(self) -> list[OrderRecord]:
-        query = (
-            select(OrderRow)
-            .where(OrderRow.state.in_(_NON_TERMINAL_ORDERS))
-            .order_by(OrderRow.created_at, OrderRow.client_id)
-        )
+        query = _oldest_first(OrderRow, _NON_TERMINAL_ORDERS, OrderRow.client_id)
+        return await self._read(query, _order_from_row)
+
+    async def _read(self, query: Select[_Row], record: Callable[[_Row], _T]) -> list[_T]:
+        """Return the rows ``query`` selects, each made a record by ``record``."""
         async with self._sessions() as session:
-            return [_order_from_row(r) for r in (await session.scalars(query)).all()]
+            return [record(r) for r in (await session.scalars(query)).all()]
 
     async def next_order_seq(self, execution_id: str) -> int:
         query = select(func.max(OrderRow.seq)).where(OrderRow.execution_id == execution_id)

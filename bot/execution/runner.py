@@ -44,6 +44,7 @@ from bot.exchange.errors import (
     RateLimited,
     TransientError,
 )
+from bot.exchange.markets import find_market
 from bot.exchange.port import Exchange
 from bot.execution.actions import (
     BookRefused,
@@ -129,13 +130,10 @@ class ExecutionRunner:
         return await self._finish(ctx, execution, state, note)
 
     async def _market(self, market_id: str) -> Market:
-        if market_id not in self._markets:
-            for market in await self._exchange.markets():
-                self._markets[market.id] = market
-        try:
-            return self._markets[market_id]
-        except KeyError as e:
-            raise ExecutionFailed(f"unknown market {market_id}") from e
+        market = await find_market(self._exchange, market_id, self._markets)
+        if market is None:
+            raise ExecutionFailed(f"unknown market {market_id}")
+        return market
 
     async def _start_with_retries(
         self, execution: Execution

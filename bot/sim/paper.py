@@ -19,6 +19,7 @@ from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
 from bot.domain.money import MONEY_CONTEXT, ZERO
 from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType, Side
 from bot.exchange.errors import InsufficientBalance, InvalidOrder, NotFound
+from bot.exchange.markets import find_market
 from bot.exchange.port import Exchange
 
 PAPER_FEE_RATE = Decimal("0.002")
@@ -166,10 +167,10 @@ class PaperExchange:
             raise NotFound("record.not_found") from e
 
     async def _market(self, market_id: str) -> Market:
-        for market in await self._public.markets():
-            if market.id == market_id:
-                return market
-        raise NotFound("market.market.doesnt_exist")
+        market = await find_market(self._public, market_id)
+        if market is None:
+            raise NotFound("market.market.doesnt_exist")
+        return market
 
     def _validate(self, request: OrderRequest, market: Market) -> None:
         if request.side is not Side.SELL:
