@@ -14,7 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.db.urls import mask_url, url_passwords
-from bot.domain.decisions import Limits, StrategyName
+from bot.domain.decisions import Limits, StrategyName, Urgency
 
 
 class LogFormat(StrEnum):
@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     max_horizon_s: int = _env("SELLBOT_MAX_HORIZON_S", "3600", default=3600, ge=1, le=7 * 86_400)
     min_slices: int = _env("SELLBOT_MIN_SLICES", "2", default=2, ge=1, le=1000)
     max_slices: int = _env("SELLBOT_MAX_SLICES", "50", default=50, ge=1, le=1000)
+    urgency: Urgency = _env(
+        "SELLBOT_URGENCY",
+        "medium",
+        "low: cheapest in calm markets, slowest to react; high: sells fast, pays the spread",
+        default=Urgency.MEDIUM,
+    )
+    urgency_min: Urgency = _env("SELLBOT_URGENCY_MIN", "low", default=Urgency.LOW)
+    urgency_max: Urgency = _env("SELLBOT_URGENCY_MAX", "high", default=Urgency.HIGH)
     force_strategy: StrategyName | None = _env("SELLBOT_FORCE_STRATEGY", "twap", default=None)
     final_sweep: Literal["leave", "cross"] = _env("SELLBOT_FINAL_SWEEP", "cross", default="cross")
     order_poll_interval_s: float = _env(
@@ -149,6 +157,11 @@ class Settings(BaseSettings):
     def _lower(cls, value: str) -> str:
         return value.strip().lower()
 
+    @field_validator("urgency", "urgency_min", "urgency_max", mode="before")
+    @classmethod
+    def _lower_urgency(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("excluded_currencies", mode="before")
     @classmethod
     def _split_currencies(cls, value: object) -> object:
@@ -189,6 +202,9 @@ class Settings(BaseSettings):
             max_slices=max(self.min_slices, self.max_slices),
             min_horizon_s=min(self.min_horizon_s, self.max_horizon_s),
             max_horizon_s=self.max_horizon_s,
+            urgency=self.urgency,
+            min_urgency=self.urgency_min,
+            max_urgency=self.urgency_max,
         )
 
 
@@ -234,6 +250,14 @@ def load_settings(**overrides: Any) -> Settings:
             [
                 "SELLBOT_MAX_SLICES: must be >= SELLBOT_MIN_SLICES "
                 f"({settings.max_slices} < {settings.min_slices}); example: SELLBOT_MAX_SLICES=50"
+            ]
+        )
+    if not settings.urgency_min.rank <= settings.urgency.rank <= settings.urgency_max.rank:
+        raise SettingsError(
+            [
+                "SELLBOT_URGENCY: must lie within SELLBOT_URGENCY_MIN..SELLBOT_URGENCY_MAX "
+                f"({settings.urgency} not in {settings.urgency_min}..{settings.urgency_max}); "
+                "example: SELLBOT_URGENCY=medium"
             ]
         )
     return settings

@@ -4,7 +4,9 @@
 
 - ``max_slippage_bps`` into [0, limits.max_slippage_bps]. Executors turn it into the price
   floor (arrival mid × (1 − max_slippage)), so capping it caps how low any order may sell;
-- ``horizon_s`` into [min_horizon_s, max_horizon_s];
+- ``urgency`` into [min_urgency, max_urgency];
+- ``horizon_s`` into [min_horizon_s, the longest horizon for that urgency] (``max_horizon_s``
+  times the urgency's ``horizon_share``, ``execution/urgency.py``);
 - ``slices``: 1 for market and limit orders; otherwise into [min_slices, max_slices], and no
   more than one slice per ``MIN_INTERVAL_S`` of horizon (unless that is below min_slices);
 - ``limit_offset_bps`` into [0, max_limit_offset_bps]: a passive price never sits below the bid;
@@ -18,7 +20,8 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import TypeVar
 
-from bot.domain.decisions import Decision, Limits, StrategyName
+from bot.domain.decisions import Decision, Limits, StrategyName, urgency_between
+from bot.execution.urgency import longest_horizon_s
 
 MIN_INTERVAL_S = 5
 _N = TypeVar("_N", int, Decimal)
@@ -28,7 +31,9 @@ _SINGLE_ORDER = frozenset({StrategyName.MARKET, StrategyName.LIMIT})
 
 def clamp(decision: Decision, limits: Limits) -> Decision:
     """Return ``decision`` with every parameter pulled inside ``limits``."""
-    horizon = _between(decision.horizon_s, limits.min_horizon_s, limits.max_horizon_s)
+    urgency = urgency_between(decision.urgency, limits.min_urgency, limits.max_urgency)
+    longest = longest_horizon_s(limits.max_horizon_s, limits.min_horizon_s, urgency)
+    horizon = _between(decision.horizon_s, limits.min_horizon_s, longest)
     if decision.strategy in _SINGLE_ORDER:
         slices = 1
     else:
@@ -46,6 +51,7 @@ def clamp(decision: Decision, limits: Limits) -> Decision:
         ),
         max_slippage_bps=_between(decision.max_slippage_bps, Decimal(0), limits.max_slippage_bps),
         reason=decision.reason[:MAX_REASON_CHARS],
+        urgency=urgency,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.advisor.port import AdviceContext
-from bot.domain.decisions import Decision, Limits, StrategyName
+from bot.domain.decisions import Decision, Limits, StrategyName, Urgency
 
 SYSTEM_PROMPT = """\
 You decide how to sell one crypto balance on a spot exchange into the quote currency.
@@ -23,6 +23,8 @@ Strategies:
 - twap: `slices` equal orders spread evenly over horizon_s.
 - iceberg: one resting order that shows only display_frac of what is left.
 - adaptive: passive first, more aggressive as horizon_s runs out, in `slices` steps.
+urgency (adaptive): low = cheapest in calm markets, slowest to react to a falling price;
+high = sells fast and pays the spread; medium between. Higher for volatile or falling markets.
 Lower market impact is better; a large share of the book calls for slicing or hiding size;
 a wide spread calls for resting inside it; high volatility calls for a shorter horizon.
 Stay inside the limits given. Answer with one JSON object matching the schema, nothing else."""
@@ -37,6 +39,7 @@ RESPONSE_SCHEMA: dict[str, Any] = {
         "display_frac": {"type": "number"},
         "max_slippage_bps": {"type": "number"},
         "reason": {"type": "string"},
+        "urgency": {"type": "string", "enum": [u.value for u in Urgency]},
     },
     "required": [
         "strategy",
@@ -46,6 +49,7 @@ RESPONSE_SCHEMA: dict[str, Any] = {
         "display_frac",
         "max_slippage_bps",
         "reason",
+        "urgency",
     ],
     "additionalProperties": False,
 }
@@ -78,7 +82,8 @@ def user_prompt(ctx: AdviceContext, limits: Limits) -> str:
             f"slices {limits.min_slices}..{limits.max_slices} "
             f"horizon_s {limits.min_horizon_s}..{limits.max_horizon_s} "
             f"limit_offset_bps 0..{limits.max_limit_offset_bps} "
-            f"display_frac {limits.min_display_frac}..{limits.max_display_frac}"
+            f"display_frac {limits.min_display_frac}..{limits.max_display_frac} "
+            f"urgency {limits.min_urgency}..{limits.max_urgency} (default {limits.urgency})"
         ),
     }
     return "\n".join(f"{k}={_text(v)}" for k, v in facts.items())
@@ -126,6 +131,7 @@ class _Answer(BaseModel):
     display_frac: Decimal
     max_slippage_bps: Decimal
     reason: str
+    urgency: Literal["low", "medium", "high"] = "medium"
 
 
 def parse_answer(text: str | None) -> Decision:
@@ -158,6 +164,7 @@ def parse_answer(text: str | None) -> Decision:
         display_frac=answer.display_frac,
         max_slippage_bps=answer.max_slippage_bps,
         reason=answer.reason,
+        urgency=Urgency(answer.urgency),
     )
 
 

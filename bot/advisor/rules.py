@@ -13,8 +13,9 @@ With F = book fraction (our value / bid depth within 5% of mid), S = spread in b
 | F > LARGE_FRACTION                      | adaptive | 1 h: passive while on pace                |
 | otherwise                               | twap     | a slice per SLICE_FRACTION of F, 1 min    |
 
-Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves away), and the
-guardrails clamp everything into the configured limits. The slippage allowance is always the
+Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves away). The
+urgency is the configured one (``SELLBOT_URGENCY``). The guardrails clamp everything into the
+configured limits. The slippage allowance is always the
 configured maximum: the executors' price floor does the protecting.
 
 The spread and large rows choose ``adaptive`` because the execution-quality benchmark
@@ -60,7 +61,7 @@ class RuleAdvisor:
 
     def decide(self, ctx: AdviceContext) -> Decision:
         """Return the clamped rule decision for ``ctx`` (pure)."""
-        decision = _choose(ctx, self._limits)
+        decision = replace(_choose(ctx, self._limits), urgency=self._limits.urgency)
         volatility = ctx.metrics.volatility_bps_per_hour
         if volatility is not None and volatility > HIGH_VOLATILITY:
             decision = replace(

@@ -62,6 +62,7 @@ def _execution_row(row: ExecutionRow) -> tuple[str, ...]:
         row.id,
         row.market,
         row.strategy,
+        str(row.params.get("urgency", "")),
         row.state,
         progress,
         human_money(avg),
@@ -70,7 +71,17 @@ def _execution_row(row: ExecutionRow) -> tuple[str, ...]:
     )
 
 
-EXEC_COLUMNS = ("id", "market", "strategy", "state", "sold/allocated", "avg", "proceeds", "IS_bps")
+EXEC_COLUMNS = (
+    "id",
+    "market",
+    "strategy",
+    "urgency",
+    "state",
+    "sold/allocated",
+    "avg",
+    "proceeds",
+    "IS_bps",
+)
 ORDER_COLUMNS = ("client_id", "market", "type", "price", "amount", "filled", "state", "exch_id")
 
 

@@ -57,6 +57,7 @@ class DecisionRow(Base):
     raw_answer: Mapped[str | None] = mapped_column(Text)
     strategy: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, Any]]
+    urgency: Mapped[str | None] = mapped_column(String(8))  # None: decided before urgency
     reason: Mapped[str] = mapped_column(Text, default="")
     fallback: Mapped[bool] = mapped_column(default=False)
     fallback_reason: Mapped[str | None] = mapped_column(Text)

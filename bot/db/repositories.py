@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ def decision_params(decision: Decision) -> dict[str, Any]:
     for key, value in asdict(decision).items():
         if key in ("strategy", "reason"):
             continue
-        out[key] = str(value) if isinstance(value, Decimal) else value
+        out[key] = str(value) if isinstance(value, Decimal | StrEnum) else value
     return out
 
 
@@ -79,6 +80,7 @@ class DecisionRepository:
             raw_answer=raw_answer,
             strategy=str(decision.strategy),
             params=decision_params(decision),
+            urgency=str(decision.urgency),
             reason=decision.reason,
             fallback=fallback_reason is not None,
             fallback_reason=fallback_reason,

@@ -27,7 +27,7 @@ DECISION_FIELDS: dict[str, tuple[str, ...]] = {
     StrategyName.LIMIT: ("limit_offset_bps",),
     StrategyName.TWAP: ("slices",),
     StrategyName.ICEBERG: ("limit_offset_bps", "display_frac"),
-    StrategyName.ADAPTIVE: (),
+    StrategyName.ADAPTIVE: ("urgency",),
 }
 
 
