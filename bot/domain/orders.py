@@ -128,3 +128,21 @@ class Fill:
     @property
     def total(self) -> Decimal:
         return self.price * self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class FillTotals:
+    sold: Decimal = ZERO
+    proceeds: Decimal = ZERO
+    fees: Decimal = ZERO
+    count: int = 0
+
+
+def fill_totals(fills: list[Fill]) -> FillTotals:
+    """Return the totals of ``fills``."""
+    sold = proceeds = fees = ZERO
+    for f in fills:  # one pass: recomputed after every new fill
+        sold += f.amount
+        proceeds += f.total
+        fees += f.fee
+    return FillTotals(sold=sold, proceeds=proceeds, fees=fees, count=len(fills))

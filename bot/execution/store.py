@@ -15,7 +15,7 @@ so partial fills, cancels racing fills, unknown outcomes and restarts can never 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -25,10 +25,12 @@ from bot.domain.money import ZERO
 from bot.domain.orders import (
     TERMINAL_ORDER_STATES,
     Fill,
+    FillTotals,
     OrderState,
     OrderType,
     Side,
     check_transition,
+    fill_totals,
 )
 
 
@@ -71,27 +73,6 @@ class OrderRecord:
     filled: Decimal = ZERO  # executed amount as the exchange last reported it
     updated_at: datetime | None = None
     note: str = ""
-
-    def with_(self, **changes: object) -> OrderRecord:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class FillTotals:
-    sold: Decimal = ZERO
-    proceeds: Decimal = ZERO
-    fees: Decimal = ZERO
-    count: int = 0
-
-
-def fill_totals(fills: list[Fill]) -> FillTotals:
-    """Return the totals of ``fills``."""
-    sold = proceeds = fees = ZERO
-    for f in fills:  # one pass: recomputed after every new fill
-        sold += f.amount
-        proceeds += f.total
-        fees += f.fee
-    return FillTotals(sold=sold, proceeds=proceeds, fees=fees, count=len(fills))
 
 
 def committed_amount(orders: list[OrderRecord], filled_by_order: Mapping[str, Decimal]) -> Decimal:

@@ -17,7 +17,15 @@ from bot.clock import Clock
 from bot.domain.balances import Balance
 from bot.domain.market import Candle, Market, OrderBook, PublicTrade, Ticker
 from bot.domain.money import MONEY_CONTEXT, ZERO
-from bot.domain.orders import Fill, Order, OrderRequest, OrderState, OrderType, Side
+from bot.domain.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    Side,
+    fill_totals,
+)
 from bot.exchange.errors import InsufficientBalance, InvalidOrder, NotFound
 from bot.exchange.markets import find_market
 from bot.exchange.port import Exchange
@@ -224,8 +232,8 @@ class PaperExchange:
 
     def _settle(self, paper: _PaperOrder, market: Market, now: datetime) -> None:
         order = paper.order
-        filled = sum((f.amount for f in paper.fills), ZERO)
-        proceeds = sum((f.total for f in paper.fills), ZERO)
+        totals = fill_totals(paper.fills)
+        filled, proceeds = totals.sold, totals.proceeds
         state = OrderState.FILLED if filled >= order.amount else OrderState.OPEN
         if state is OrderState.OPEN and order.type is OrderType.MARKET:
             self._move(market.base, order.amount - filled, to_locked=False)
