@@ -94,6 +94,7 @@ class Daemon:
             exchange=self._exchange_ok,
             scheduler=lambda: self.once or bool(self.scheduler and self.scheduler.running),
             role=self.leadership.role,
+            epoch=lambda: self.leadership.epoch if self.leadership.held() else None,
             stream=None if stream is None else StreamReadiness(stream, self.app.metrics),
             clock=self.app.clock,
             exchange_cache_s=self.app.settings.readyz_cache_s,

@@ -1,5 +1,9 @@
 """Health and metrics over HTTP: ``/healthz``, ``/readyz``, ``/metrics``.
 
+``/metrics`` serves ``generate_latest`` of the app's own registry (``bot.metrics``), after
+bringing the gauges read at scrape time up to date: the stream's health and this daemon's
+leadership (role and lease epoch).
+
 An exchange check that raises ``ExchangeBlocked`` makes ``/readyz`` say why: its ``exchange``
 entry is then ``{"ready": false, "blocked": "<reason>"}`` instead of ``false``.
 """
@@ -11,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from bot.clock import Clock
 from bot.exchange.errors import ExchangeBlocked
@@ -37,6 +42,7 @@ class ReadinessChecks:
     scheduler: Callable[[], bool]
     timeout_s: float = 3.0
     role: Callable[[], str] | None = None  # "leader" or "standby"; only a leader is ready
+    epoch: Callable[[], int | None] | None = None  # the lease epoch held, for /metrics
     stream: Callable[[], StreamStatus] | None = None  # None: no stream configured
     clock: Clock | None = None
     exchange_cache_s: float = 0.0
@@ -80,6 +86,20 @@ def _exchange_check(checks: ReadinessChecks) -> Callable[[], Awaitable[Verdict]]
     return CachedCheck(checks.exchange, checks.clock, checks.exchange_cache_s, checks.timeout_s)
 
 
+def refresh_scraped(metrics: Metrics, checks: ReadinessChecks) -> None:
+    """Set the gauges that are read when scraped: stream health, leadership."""
+    if checks.stream is not None:
+        stream = checks.stream()  # also brings the stream's own gauges and counters up to date
+        metrics.stream_ready.set(1.0 if stream.ready else 0.0)
+        age = stream.detail.get("last_message_age_s")
+        if isinstance(age, int | float):
+            metrics.stream_last_message_age.set(float(age))
+    if checks.role is not None:
+        metrics.leader.set(1.0 if checks.role() == "leader" else 0.0)
+    if checks.epoch is not None:
+        metrics.lease_epoch.set(float(checks.epoch() or 0))
+
+
 def create_ops_app(metrics: Metrics, checks: ReadinessChecks) -> web.Application:
     exchange_ok = _exchange_check(checks)
 
@@ -106,9 +126,9 @@ def create_ops_app(metrics: Metrics, checks: ReadinessChecks) -> web.Application
         return web.json_response({"ready": ready, **result}, status=200 if ready else 503)
 
     async def metrics_view(_request: web.Request) -> web.Response:
-        if checks.stream is not None:
-            checks.stream()  # refreshes the stream gauges and counters
-        return web.Response(text=metrics.render(), content_type="text/plain", charset="utf-8")
+        refresh_scraped(metrics, checks)
+        body = generate_latest(metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)

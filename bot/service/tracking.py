@@ -179,23 +179,29 @@ async def _cancel_requests(app: App) -> None:
 
 
 async def refresh_metrics(app: App) -> None:
-    """Set order and execution counts from the database (the source of truth)."""
+    """Set order and execution counts from the database (the source of truth) and bring the
+    cache counters up to the cache's own totals."""
     async with app.sessions() as session:
         orders = await session.execute(
             select(OrderRow.state, func.count()).group_by(OrderRow.state)
         )
-        for state, count in orders.all():
-            app.metrics.order_states.set(float(count), state=state)
+        order_counts: dict[tuple[str, ...], float] = {
+            (state,): float(count) for state, count in orders.all()
+        }
         executions = await session.execute(
             select(ExecutionRow.strategy, ExecutionRow.state, func.count()).group_by(
                 ExecutionRow.strategy, ExecutionRow.state
             )
         )
-        for strategy, state, count in executions.all():
-            app.metrics.execution_states.set(float(count), strategy=strategy, state=state)
+        execution_counts: dict[tuple[str, ...], float] = {
+            (s, state): float(n) for s, state, n in executions.all()
+        }
+    app.metrics.order_states.replace(order_counts)
+    app.metrics.execution_states.replace(execution_counts)
     app.metrics.running.set(float(len(app.supervisor.active_ids)))
     cached = layer(app.exchange, CachedExchange)
     if cached is not None:
         for cache, counts in cached.stats().items():
-            for outcome, value in counts.items():
-                app.metrics.cache_gauge.set(float(value), cache=cache, outcome=outcome)
+            app.metrics.cache_requests.advance_to(counts["hits"], cache=cache, outcome="hit")
+            app.metrics.cache_requests.advance_to(counts["misses"], cache=cache, outcome="miss")
+            app.metrics.cache_entries.set(float(counts["size"]), cache=cache)

@@ -103,7 +103,7 @@ async def test_no_book_stream_falls_back_to_rest_and_says_so(server: SimServer) 
     assert book.best_bid is not None  # served by REST
     assert status.ready
     assert status.detail["books_via_rest"] == [MARKET]
-    assert "sellbot_stream_books_polled 1" in metrics.render()
+    assert "sellbot_stream_books_polled 1.0" in metrics.render()
     missing = [e for e in logs if e["event"] == "stream_books_missing"]
     assert [(e["markets"], e["fallback"]) for e in missing] == [([MARKET], "rest")]
     assert after == ()

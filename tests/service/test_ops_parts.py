@@ -63,8 +63,8 @@ async def test_metrics_endpoint_is_scraped_in_prometheus_format() -> None:
         await server.stop()
 
     assert metrics_status == 200
-    assert 'sellbot_executions_total{outcome="completed",strategy="twap"} 1' in text
-    assert 'sellbot_shortfall_bps_bucket{strategy="twap",le="100"} 1' in text
+    assert 'sellbot_executions_total{outcome="completed",strategy="twap"} 1.0' in text
+    assert 'sellbot_shortfall_bps_bucket{le="100.0",strategy="twap"} 1.0' in text
     assert "# TYPE sellbot_exchange_request_seconds histogram" in text
     assert health == 200
     assert ready_status == 503

@@ -121,9 +121,10 @@ async def test_readyz_reports_a_bad_frame_and_the_stream_down(server: SimServer)
     assert down["stream"]["ready"] is False
     assert down["stream"]["connected"] is False
     assert "stream down" in down["stream"]["reason"]
-    assert "sellbot_stream_connected 0" in scraped
-    assert "sellbot_stream_bad_messages_total 1" in scraped
-    assert "sellbot_stream_reconnects_total 1" in scraped
+    assert "sellbot_stream_connected 0.0" in scraped
+    assert "sellbot_stream_ready 0.0" in scraped
+    assert "sellbot_stream_bad_messages_total 1.0" in scraped
+    assert "sellbot_stream_reconnects_total 1.0" in scraped
 
 
 async def test_the_daemon_finds_the_stream_behind_the_gate(server: SimServer) -> None:
