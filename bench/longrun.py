@@ -19,8 +19,9 @@ from bench.reliability.report import load, render, save
 COVERS = (
     "the daemon's App over an in-process simulator (3 markets, SQLite), "
     "`run_prioritisation_cycle` every 60 s virtual with its sales running, balances topped "
-    "up every 20 cycles; RSS from /proc/self/statm, fds from /proc/self/fd, pending asyncio "
-    "tasks, sampled every 500 cycles; growth from the first sample after warm-up (2,000 "
+    "up every 20 cycles; RSS and open fds scraped from the app's own /metrics over HTTP "
+    "(process_resident_memory_bytes, process_open_fds), pending asyncio tasks, sampled "
+    "every 500 cycles; growth from the first sample after warm-up (2,000 "
     "cycles: the simulator in the same process keeps a day of k-lines and finished orders, "
     "so it is full after 1,440) to the last"
 )

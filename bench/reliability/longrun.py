@@ -4,7 +4,9 @@ The daemon's App (``build_app``: SQLite store, rule advisor, supervisor) over an
 simulator with a few markets runs ``run_prioritisation_cycle`` every ``interval_s`` virtual
 seconds, with the sales it starts running alongside, and balances topped up every
 ``top_up_every`` cycles so there is always something to sell. Every ``sample_every`` cycles
-it records RSS (``/proc/self/statm``), open file descriptors (``/proc/self/fd``) and asyncio
+it records resident memory and open file descriptors as the app's own ``/metrics`` serves
+them (``process_resident_memory_bytes``, ``process_open_fds``: scraped over HTTP from the ops
+server, as Prometheus would; virtual time stands still during the scrape) and asyncio
 tasks. Growth is measured from the first sample after ``warmup`` cycles to the last. The
 simulator shares the process, so it keeps a bounded history (a day of k-line buckets and
 of finished orders, ``SIM_HISTORY_S``): otherwise its own bookkeeping would be measured.
@@ -13,11 +15,13 @@ of finished orders, ``SIM_HISTORY_S``): otherwise its own bookkeeping would be m
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.reliability.campaign import KEY, _market, _settings
 from bench.reliability.vtime import DbActivity, drive
@@ -27,12 +31,13 @@ from bot.clock import VirtualClock
 from bot.db.migrate import upgrade
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
+from bot.metrics import Metrics
 from bot.rand import make_rng
 from bot.service.cycle import run_prioritisation_cycle
+from bot.service.ops_http import OpsServer, ReadinessChecks, create_ops_app
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 SIM_HISTORY_S = 86_400
 
 
@@ -70,10 +75,57 @@ class LongRunResult:
         return all(self.growth(a) < 0.05 for a in ("rss_bytes", "fds", "tasks"))
 
 
-def sample(cycle: int) -> Sample:
-    rss_pages = int(Path("/proc/self/statm").read_text().split()[1])
-    fds = sum(1 for _ in Path("/proc/self/fd").iterdir())
-    return Sample(cycle, rss_pages * PAGE, fds, len(asyncio.all_tasks()))
+class Activity(DbActivity):
+    """The database's activity, and a scrape of ``/metrics`` in flight: time waits for both."""
+
+    scraping = False
+
+    @property
+    def busy(self) -> bool:
+        return self.scraping or super().busy
+
+
+async def _always() -> bool:
+    return True
+
+
+class MetricsScraper:
+    """Scrape the app's ``/metrics`` from its ops server over HTTP, as Prometheus would."""
+
+    def __init__(self, metrics: Metrics, activity: Activity) -> None:
+        checks = ReadinessChecks(database=_always, exchange=_always, scheduler=lambda: True)
+        self._server = OpsServer(create_ops_app(metrics, checks), host="127.0.0.1", port=0)
+        self._activity = activity
+        self._http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        await self._server.start()
+        self._http = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        await self._server.stop()
+
+    async def scrape(self) -> dict[str, float]:
+        """Every unlabelled sample by name (``process_resident_memory_bytes`` ...)."""
+        if self._http is None:
+            raise RuntimeError("MetricsScraper.start() first")
+        self._activity.scraping = True
+        try:
+            url = f"http://127.0.0.1:{self._server.port}/metrics"
+            async with self._http.get(url) as resp:
+                resp.raise_for_status()
+                text = await resp.text()
+        finally:
+            self._activity.scraping = False
+        families = text_string_to_metric_families(text)
+        return {s.name: s.value for f in families for s in f.samples if not s.labels}
+
+    async def sample(self, cycle: int) -> Sample:
+        scraped = await self.scrape()
+        rss, fds = scraped["process_resident_memory_bytes"], scraped["process_open_fds"]
+        return Sample(cycle, int(rss), int(fds), len(asyncio.all_tasks()))
 
 
 def _top_up(engine: MatchingEngine, app: App) -> None:
@@ -82,11 +134,11 @@ def _top_up(engine: MatchingEngine, app: App) -> None:
             engine.deposit(KEY, m.base, Decimal(30))
 
 
-async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, *, interval_s: float,
-                  top_up_every: int, sample_every: int) -> None:  # fmt: skip
+async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, scraper: MetricsScraper,
+                  *, interval_s: float, top_up_every: int, sample_every: int) -> None:  # fmt: skip
     for i in range(result.cycles):
         if i % sample_every == 0:  # before the top-up: the previous sales have ended
-            result.samples.append(sample(i))
+            result.samples.append(await scraper.sample(i))
         if i % top_up_every == 0:
             _top_up(engine, app)
         try:
@@ -96,7 +148,7 @@ async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, *, in
             result.cycle_errors += 1
         await app.clock.sleep(interval_s)
     await app.supervisor.wait_all()
-    result.samples.append(sample(result.cycles))
+    result.samples.append(await scraper.sample(result.cycles))
 
 
 async def long_run(
@@ -119,10 +171,14 @@ async def long_run(
         settings = _settings(db_url, seed, markets)
         app = build_app(settings, clock=clock, rng=make_rng(seed, "app"), exchange=exchange,
                         advisor=RuleAdvisor(settings.limits()))  # fmt: skip
+        activity = Activity(app.engine)
+        scraper = MetricsScraper(app.metrics, activity)
+        await scraper.start()
         try:
-            work = _cycles(app, engine, result, interval_s=interval_s,
+            work = _cycles(app, engine, result, scraper, interval_s=interval_s,
                            top_up_every=top_up_every, sample_every=sample_every)  # fmt: skip
-            await drive(clock, work, DbActivity(app.engine))
+            await drive(clock, work, activity)
         finally:
+            await scraper.close()
             await app.close()
     return result
