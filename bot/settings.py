@@ -151,6 +151,25 @@ class Settings(BaseSettings):
         "SELLBOT_WEIGHT_VOLATILITY", "0.2", default=Decimal("0.2"), ge=0
     )
     weight_spread: Decimal = _env("SELLBOT_WEIGHT_SPREAD", "0.1", default=Decimal("0.1"), ge=0)
+    telegram_bot_token: SecretStr | None = _env(
+        "SELLBOT_TELEGRAM_BOT_TOKEN",
+        "123456789:AAE...",
+        "the Telegram control channel's bot token (from @BotFather); off without it",
+        default=None,
+    )
+    telegram_chat_ids: Annotated[frozenset[int], NoDecode] = _env(
+        "SELLBOT_TELEGRAM_CHAT_IDS",
+        "123456789",
+        "the only Telegram chats the bot answers (comma list of ids); off without one",
+        default=frozenset(),
+    )
+    telegram_api_url: str = _env(
+        "SELLBOT_TELEGRAM_API_URL",
+        "https://api.telegram.org",
+        "the Bot API server",
+        default="https://api.telegram.org",
+        min_length=1,
+    )
 
     @field_validator("quote_currency")
     @classmethod
@@ -161,6 +180,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_urgency(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_chat_ids", mode="before")
+    @classmethod
+    def _split_chat_ids(cls, value: object) -> object:
+        if value is None:  # `SELLBOT_TELEGRAM_CHAT_IDS=`: no chat
+            return frozenset()
+        if isinstance(value, str | int):
+            return frozenset(p.strip() for p in str(value).split(",") if p.strip())
+        return value
 
     @field_validator("excluded_currencies", mode="before")
     @classmethod
@@ -190,6 +218,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        token = self.telegram_bot_token
+        return bool(token and token.get_secret_value() and self.telegram_chat_ids)
 
     @property
     def has_credentials(self) -> bool:
@@ -263,7 +296,12 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
-SECRET_FIELDS = ("safetrade_api_key", "safetrade_api_secret", "cerebras_api_key")
+SECRET_FIELDS = (
+    "safetrade_api_key",
+    "safetrade_api_secret",
+    "cerebras_api_key",
+    "telegram_bot_token",
+)
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -292,7 +330,7 @@ def effective_settings(settings: Settings) -> list[tuple[str, str]]:
         elif value is None:
             shown = ""
         elif isinstance(value, frozenset):
-            shown = ",".join(sorted(value))
+            shown = ",".join(str(v) for v in sorted(value))
         elif isinstance(value, dict):
             shown = ",".join(f"{k}:{v}" for k, v in sorted(value.items()))
         elif "url" in name:
