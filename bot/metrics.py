@@ -237,7 +237,9 @@ class Metrics:
             r, "sellbot_stream_connected", "1 while the public WebSocket stream is connected"
         )
         self.stream_ready = Gauge(
-            r, "sellbot_stream_ready", "1 while /readyz counts the stream ready (down < grace)"
+            r,
+            "sellbot_stream_ready",
+            "1 while /readyz counts the stream ready (down < grace); 0 also with no stream",
         )
         self.stream_last_message_age = Gauge(
             r,

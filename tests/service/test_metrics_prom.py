@@ -4,12 +4,14 @@ code updates is there with the right type, and a running daemon's sales show up 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -173,3 +175,52 @@ async def test_a_running_daemon_serves_its_sales_in_metrics(db_url: str) -> None
     assert _value(samples, "process_resident_memory_bytes") > 0
     assert _value(samples, "process_open_fds") > 0
     assert _value(samples, "sellbot_build_info", version=bot.__version__) == 1
+
+
+ROOT = BOT.parent
+METRIC_NAME = re.compile(r"\b((?:sellbot|process)_[a-z_]+)\b")
+
+
+def _sample_names(metrics: Metrics) -> set[str]:
+    """Every series name a query may use: histograms' _bucket/_count/_sum, counters' _total."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    return {
+        name + suffix
+        for name, kind in _families(metrics.render()).items()
+        for suffix in suffixes.get(kind, ("",))
+    }
+
+
+def test_the_dashboard_queries_only_metrics_that_exist() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    used = {name for e in exprs for name in METRIC_NAME.findall(e)}
+
+    assert used <= _sample_names(Metrics())
+    main = {
+        "sellbot_executions_total",
+        "sellbot_shortfall_bps_bucket",
+        "sellbot_execution_duration_seconds_bucket",
+        "sellbot_exchange_request_seconds_bucket",
+        "sellbot_exchange_errors_total",
+        "sellbot_cache_requests_total",
+        "sellbot_leader",
+        "sellbot_stream_connected",
+        "sellbot_notify_queue_depth",
+        "sellbot_notify_dropped_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    }
+    assert main <= used
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_prometheus_scrapes_the_bots_metrics_on_its_default_port() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == [
+        f"bot:{Settings.model_fields['http_port'].default}"
+    ]
