@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./data/sellbot.db",
         min_length=1,
     )
+    db_wait_s: float = _env(
+        "SELLBOT_DB_WAIT_S",
+        "60",
+        "at start, how long to wait for a database server that is not up yet before exit 1",
+        default=60.0,
+        ge=0,
+        le=3600,
+    )
     safetrade_base_url: str = _env(
         "SAFETRADE_BASE_URL",
         "https://safe.trade/api/v2",

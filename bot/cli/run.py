@@ -9,6 +9,7 @@ from bot.bootstrap import build_live
 from bot.cli.embedded import embedded_simulator
 from bot.clock import SystemClock
 from bot.db.migrate import upgrade
+from bot.db.wait import DatabaseUnavailable, wait_for_database
 from bot.logs import configure_logging, get_logger
 from bot.service.daemon import Daemon
 from bot.settings import Settings, secret_values
@@ -36,6 +37,11 @@ async def run_daemon(settings: Settings, *, simulate: bool, once: bool) -> int:
             configure_logging(
                 fmt=settings.log_format, level=settings.log_level, secrets=secret_values(settings)
             )
+        try:
+            await wait_for_database(settings.database_url, wait_s=settings.db_wait_s, clock=clock)
+        except DatabaseUnavailable as e:
+            sys.stderr.write(f"sellbot: refusing to start: {e}\n")
+            return 1
         await upgrade(settings.database_url)
         live = await build_live(settings, clock, simulate=simulate)
         stack.push_async_callback(live.transport.close)
