@@ -12,9 +12,16 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from bot import __version__
 from bot.settings import Settings, SettingsError, effective_settings, load_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+EPILOG = (
+    "Settings come from the environment or a .env file in the working directory: "
+    ".env.example lists every one with its default, and `sellbot config` prints the values "
+    "in effect (secrets masked). `sellbot COMMAND --help` describes a command's options."
+)
 
 
 class UsageError(Exception):
@@ -22,7 +29,12 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sellbot", description="Sell crypto balances on SafeTrade.")
+    p = argparse.ArgumentParser(
+        prog="sellbot", description="Sell crypto balances on SafeTrade.", epilog=EPILOG
+    )
+    p.add_argument(
+        "--version", action="version", version=f"sellbot {__version__}", help="print the version"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the daemon")
@@ -32,11 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="the SafeTrade simulator")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")
     serve = sim_sub.add_parser("serve", help="serve the simulator over HTTP + WebSocket")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8900)
-    serve.add_argument("--seed", type=int, default=42)
-    serve.add_argument("--api-key", default=None)
-    serve.add_argument("--api-secret", default=None)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8900,
+        help="port to listen on, 0 picks a free one (default 8900)",
+    )
+    serve.add_argument(
+        "--seed", type=int, default=42, help="seed of the simulated markets (default 42)"
+    )
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        help="a key the simulator accepts instead of the demo key (with --api-secret)",
+    )
+    serve.add_argument("--api-secret", default=None, help="the secret of --api-key")
     serve.add_argument(
         "--book-streams", default=None, help="book kinds to publish: depth,ob (default) or none"
     )
@@ -65,16 +88,44 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--simulate", action="store_true", help="check the demo simulator")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
 
-    for name, text in (("status", "running executions and open orders"),
-                       ("history", "finished executions")):  # fmt: skip
-        cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--json", action="store_true", help="machine-readable output")
-        cmd.add_argument("--limit", type=int, default=50)
-    orders = sub.add_parser("orders", help="orders of one execution")
-    orders.add_argument("--execution", required=True, metavar="ID")
-    orders.add_argument("--json", action="store_true")
+    status = sub.add_parser(
+        "status",
+        help="running executions and open orders",
+        description="The leader, the kill switch, running executions and every open order.",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--limit",
+        type=int,
+        default=50,
+        metavar="N",
+        help="show at most N running executions, oldest first (default 50)",
+    )
+    history = sub.add_parser("history", help="finished executions")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+    history.add_argument(
+        "--limit",
+        type=int,
+        default=50,
+        metavar="N",
+        help="show the N most recently finished executions (default 50)",
+    )
+    orders = sub.add_parser(
+        "orders",
+        help="orders of one execution",
+        description="Every order one execution sent, in the order it sent them.",
+    )
+    orders.add_argument(
+        "--execution",
+        required=True,
+        metavar="ID",
+        help="the execution's id (the id column of `sellbot status` or `sellbot history`)",
+    )
+    orders.add_argument("--json", action="store_true", help="machine-readable output")
     cancel = sub.add_parser("cancel", help="cancel an execution and its open orders")
-    cancel.add_argument("execution_id")
+    cancel.add_argument(
+        "execution_id", metavar="EXECUTION_ID", help="the id shown by `sellbot status`"
+    )
     pause = sub.add_parser(
         "pause",
         help="stop placing new orders (persisted kill switch)",
@@ -95,10 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("resume", help="allow new orders again")
 
     bench = sub.add_parser("bench", help="execution-quality benchmark")
-    bench.add_argument("--quick", action="store_true")
-    bench.add_argument("--seeds", type=int, default=None)
-    bench.add_argument("--json", dest="json_path", default=None, metavar="PATH")
-    bench.add_argument("--plot", dest="plot_path", default=None, metavar="PATH")
+    bench.add_argument("--quick", action="store_true", help="20 seeds instead of 200")
+    bench.add_argument(
+        "--seeds", type=int, default=None, metavar="N", help="seeds per case (overrides --quick)"
+    )
+    bench.add_argument(
+        "--json", dest="json_path", default=None, metavar="PATH", help="also write JSON to PATH"
+    )
+    bench.add_argument(
+        "--plot", dest="plot_path", default=None, metavar="PATH", help="also write a PNG to PATH"
+    )
     return p
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,20 +15,37 @@ from bot.db.models import DaemonRow, ExecutionRow, LeaseRow, OrderRow
 
 _TERMINAL_EXECUTIONS = ("completed", "partial", "cancelled", "failed")
 _OPEN_ORDERS = ("pending", "unknown", "open")
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+NUMERIC = re.compile(rf"{_NUMBER}(?:/{_NUMBER})?")  # 1.5, -3, and progress like 0.4/1.0
+MISSING = "-"
 
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """Rows of text under named columns; numeric columns are right-aligned when rendered."""
+
     columns: tuple[str, ...]
     rows: list[tuple[str, ...]]
+
+    def numeric(self, index: int) -> bool:
+        """True when column ``index`` holds numbers: every cell one (or ``-``), at least one."""
+        cells = [r[index] for r in self.rows if r[index] != MISSING]
+        return bool(cells) and all(NUMERIC.fullmatch(c) for c in cells)
 
     def render(self) -> str:
         if not self.rows:
             return "(none)"
         widths = [max(len(c), *(len(r[i]) for r in self.rows)) for i, c in enumerate(self.columns)]
-        line = "  ".join(c.ljust(w) for c, w in zip(self.columns, widths, strict=True))
-        out = [line, "  ".join("-" * w for w in widths)]
-        out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in self.rows]
+        right = [self.numeric(i) for i in range(len(self.columns))]
+
+        def line(cells: tuple[str, ...]) -> str:
+            return "  ".join(
+                v.rjust(w) if r else v.ljust(w)
+                for v, w, r in zip(cells, widths, right, strict=True)
+            ).rstrip()
+
+        out = [line(self.columns), "  ".join("-" * w for w in widths)]
+        out += [line(r) for r in self.rows]
         return "\n".join(out)
 
     def as_dicts(self) -> list[dict[str, str]]:
