@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,6 +50,9 @@ from bot.prioritisation.scoring import ScoreWeights
 from bot.rand import make_rng
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.telegram.channel import TelegramChannel
+
 log = get_logger("sellbot")
 
 
@@ -75,6 +79,7 @@ class App:
     weights: ScoreWeights
     volatility: VolatilityCache
     metrics: Metrics = field(default_factory=Metrics)
+    telegram: TelegramChannel | None = None  # the daemon starts and stops it
 
     async def close(self) -> None:
         close_advisor = getattr(self.advisor, "close", None)
@@ -119,6 +124,28 @@ def build_advisor(settings: Settings, clock: Clock) -> Advisor:
         fallback=rules,
         clock=clock,
         timeout_s=settings.cerebras_timeout_s,
+    )
+
+
+def build_telegram(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> TelegramChannel | None:
+    """Return the Telegram control channel when a token and a chat id are set, else None."""
+    token = settings.telegram_bot_token
+    if token is None or not settings.telegram_enabled:
+        if token is not None:
+            log.warning("telegram_off", reason="SELLBOT_TELEGRAM_CHAT_IDS is empty")
+        return None
+    from bot.telegram.channel import TelegramChannel
+    from bot.telegram.commands import ControlCommands
+
+    return TelegramChannel(
+        token=token.get_secret_value(),
+        chat_ids=settings.telegram_chat_ids,
+        api_url=settings.telegram_api_url,
+        commands=ControlCommands(sessions, clock, quote=settings.quote_currency),
+        clock=clock,
+        rng=make_rng(settings.seed, "telegram"),
     )
 
 
@@ -170,6 +197,7 @@ def build_app(
         weights=build_weights(settings),
         volatility=VolatilityCache(clock),
         metrics=metrics,
+        telegram=build_telegram(settings, sessions, clock),
     )
 
 

@@ -198,6 +198,8 @@ class Daemon:
         self.scheduler.start()
         self.scheduler.modify_job("prioritise", next_run_time=self.app.clock.now())
         log.info("daemon_started", interval_s=settings.schedule_interval_s)
+        if self.app.telegram is not None:
+            await self.app.telegram.start()
         await self.stop_event.wait()
 
     async def _refresh_markets(self) -> None:
@@ -212,6 +214,8 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         settings = self.app.settings
+        if self.app.telegram is not None:  # no command while draining
+            await self.app.telegram.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         interrupted = await self.app.supervisor.stop(settings.shutdown_timeout_s)

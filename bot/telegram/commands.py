@@ -13,10 +13,8 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import reports
 from bot.clock import Clock
 from bot.db.repositories import ControlRepository, EventLog
-from bot.domain.executions import ExecutionState
 from bot.logs import get_logger
 from bot.telegram import views
 
@@ -107,7 +105,7 @@ class ControlCommands:
 
     async def _pause(self, _args: list[str]) -> Reply:
         await self._controls.set_paused(True, self._clock.now())
-        resting = len(await reports.open_orders(self._sessions))
+        resting = await views.open_order_count(self._sessions)
         text = "paused: no new orders will be placed"
         if resting:
             text += (
@@ -124,12 +122,12 @@ class ControlCommands:
         if len(args) != 1:
             return Reply("usage: /cancel &lt;execution id&gt; (see /status)", "usage")
         execution_id = args[0]
-        row = await reports.execution_exists(self._sessions, execution_id)
-        if row is None:
+        state = await views.execution_state(self._sessions, execution_id)
+        if state is None:
             return Reply(f"no execution '{escape(execution_id)}'", "unknown_execution")
-        if ExecutionState(row.state).terminal:
+        if state.terminal:
             return Reply(
-                f"{escape(execution_id)} already ended ({escape(row.state)}): nothing to cancel",
+                f"{escape(execution_id)} already ended ({state}): nothing to cancel",
                 "already_ended",
                 execution_id,
             )

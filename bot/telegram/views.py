@@ -1,6 +1,8 @@
-"""What the Telegram commands show: the CLI's database tables, sized for one chat message.
+"""What the Telegram commands read: the CLI's database views, sized for one chat message.
 
 Replies are Telegram HTML: tables go in ``<pre>`` blocks (monospace), everything is escaped.
+The one module of the channel that imports ``bot.cli.reports`` (an exception the
+import-linter contracts name).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import reports
 from bot.db.models import BalanceSnapshotRow, DecisionRow
 from bot.db.repositories import ControlRepository
+from bot.domain.executions import ExecutionState
 
 MESSAGE_LIMIT = 4096  # characters in one Telegram message
 ROWS = 10  # rows per table a command shows
@@ -31,6 +34,18 @@ def section(title: str, table: reports.Table, budget: int = MESSAGE_LIMIT // 2) 
         shown = replace(table, rows=table.rows[: len(table.rows) - dropped])
     more = f"\n({dropped} more not shown)" if dropped else ""
     return f"<b>{escape(title)}</b>\n<pre>{escape(shown.render())}</pre>{escape(more)}"
+
+
+async def open_order_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    return len(await reports.open_orders(sessions))
+
+
+async def execution_state(
+    sessions: async_sessionmaker[AsyncSession], execution_id: str
+) -> ExecutionState | None:
+    """Return the state of the sale ``execution_id``, or None if there is no such sale."""
+    row = await reports.execution_exists(sessions, execution_id)
+    return None if row is None else ExecutionState(row.state)
 
 
 async def status_text(
