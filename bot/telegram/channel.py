@@ -69,8 +69,9 @@ class TelegramChannel:
             .build()
         )
         self.app.add_handler(TypeHandler(Update, self._gate), group=-1)
-        self.app.add_handler(CommandHandler(list(commands.handlers), self._command))
-        self.app.add_handler(MessageHandler(filters.COMMAND, self._command))  # unknown ones
+        fresh = filters.UpdateType.MESSAGE  # editing an old /resume does not run it again
+        self.app.add_handler(CommandHandler(list(commands.handlers), self._command, fresh))
+        self.app.add_handler(MessageHandler(filters.COMMAND & fresh, self._command))  # unknown
         self.app.add_error_handler(self._error)
         self.started = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

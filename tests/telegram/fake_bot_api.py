@@ -67,8 +67,8 @@ class FakeBotApi:
 
     # --- what a test does -----------------------------------------------------------------
 
-    async def say(self, chat_id: int, text: str) -> None:
-        """Queue a message from ``chat_id`` (a command when it starts with a slash)."""
+    async def say(self, chat_id: int, text: str, *, edited: bool = False) -> None:
+        """Queue a message from ``chat_id`` (a command when it starts with a slash), or an edit."""
         word = text.split()[0] if text.split() else ""
         entities = (
             [{"type": "bot_command", "offset": 0, "length": len(word)}]
@@ -77,7 +77,7 @@ class FakeBotApi:
         )
         update = {
             "update_id": self._next_update,
-            "message": {
+            "edited_message" if edited else "message": {
                 "message_id": self._next_update,
                 "date": EPOCH,
                 "chat": {"id": chat_id, "type": "private", "first_name": "operator"},

@@ -103,6 +103,16 @@ async def test_cancel_of_an_unknown_or_ended_sale_answers_why_and_requests_nothi
     assert not [k for k in keys if k.startswith("cancel:")]
 
 
+async def test_an_edited_command_is_not_run_again(chat: Chat) -> None:
+    await chat.fake.say(OPERATOR, "/pause", edited=True)
+
+    sent = await chat.ask("/status")
+
+    assert "kill switch: off" in sent.text
+    assert chat.fake.sent == []  # nothing but the /status reply, already taken
+    assert not await ControlRepository(chat.sessions).is_paused()
+
+
 async def test_unknown_commands_get_the_help(chat: Chat) -> None:
     sent = await chat.ask("/sell_all now")
 
