@@ -302,3 +302,13 @@ class SqlExecutionStore:
                     data=dict(data),
                 )
             )
+
+    async def events_for(self, execution_id: str, kind: str) -> list[dict[str, str]]:
+        query = (
+            select(EventRow.data)
+            .where(EventRow.execution_id == execution_id, EventRow.kind == kind)
+            .order_by(EventRow.id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return [{str(k): str(v) for k, v in data.items()} for data in rows]

@@ -3,10 +3,12 @@
 The rule (modes ``final``, ``falling``, ``behind``, ``tight``/``restless``, ``passive``) is
 ``planning.adaptive_step``, stated in ``planning.py``'s docstring. This executor feeds it:
 every ``step_s`` (the horizon in ``STEPS`` parts, at least ``poll_interval_s``) it reads the
-book and adds its mid and the others' best ask to two ``PriceSeries`` (the last
-``MID_WINDOW`` readings), then acts on the answer. A resting order at the answer's price is
-kept (it keeps its queue place) and topped up; at a stale price it is replaced. Aggressive
-leftovers are cancelled after ``poll_interval_s``.
+book into its ``FallWatch`` (``fall.py``: the mid and the others' best ask over the last
+``MID_WINDOW`` readings, and the step a fall was first called; that call is persisted as an
+event and restored when a restarted process resumes the sale), passes the decision's
+urgency (``urgency.py``: schedule, fall patience) and acts on the answer. A resting order at
+the answer's price is kept (it keeps its queue place) and topped up; at a stale price it is
+replaced. Aggressive leftovers are cancelled after ``poll_interval_s``.
 """
 
 from __future__ import annotations
@@ -21,17 +23,16 @@ from bot.execution.actions import (
     refresh_progress,
     sell,
 )
+from bot.execution.fall import FALL_EVENT, FallWatch
 from bot.execution.guards import min_sellable
-from bot.execution.midstats import PriceSeries
 from bot.execution.planning import (
     AdaptiveAction,
     AdaptiveInputs,
     adaptive_step,
     bid_amount_above,
-    drop_bps,
-    others_best_ask,
 )
 from bot.execution.port import DONE, ExecutionContext, Progress, StepResult
+from bot.execution.urgency import profile
 
 STEPS = 30
 MID_WINDOW = 30
@@ -42,9 +43,8 @@ class AdaptiveExecutor:
         self._ctx = ctx
         horizon = float(execution.decision.horizon_s)
         self.step_s = max(ctx.guards.poll_interval_s, horizon / STEPS)
-        self._mids = PriceSeries(MID_WINDOW)  # the book's mids
-        self._refs = PriceSeries(MID_WINDOW)  # the others' best asks, read with them
-        self._first: Decimal | None = None  # the first of those
+        self.watch = FallWatch(MID_WINDOW)
+        self.profile = profile(execution.decision.urgency)
         self.modes: list[str] = []
 
     async def step(self, execution: Execution) -> StepResult:
@@ -58,35 +58,42 @@ class AdaptiveExecutor:
             return DONE
         if not progress.open and progress.room(execution) <= 0:
             return DONE  # everything sold: nothing to watch until the horizon
+        elapsed = now - ctx.started(execution)
+        if not self.modes and elapsed > self.step_s:  # resumed after a restart
+            await self._restore(execution)
         book = await order_book(ctx)
         own = [(o.price, o.amount - o.filled) for o in progress.open if o.price is not None]
-        ref = others_best_ask(book, own)
-        if ref is not None and book.mid is not None:
-            self._first = self._first or ref
-            self._refs.add(ref, now)
-            self._mids.add(book.mid, now)
-        stats = self._refs.stats(self.step_s)
-        noise = self._mids.stats(self.step_s).volatility_bps
+        self.watch.observe(book, own, now)
+        stats = self.watch.ref_stats(self.step_s)
+        urgency = self.profile
         action = adaptive_step(
             book,
             AdaptiveInputs(
                 allocated=execution.allocated,
                 sold=progress.sold,
-                elapsed_s=now - ctx.started(execution),
+                elapsed_s=elapsed,
                 horizon_s=float(execution.decision.horizon_s),
                 step_s=self.step_s,
-                volatility_bps=noise,
+                volatility_bps=self.watch.mid_volatility_bps(self.step_s),
                 fall_volatility_bps=stats.volatility_bps,
                 bound=ctx.bound,
-                drop_bps=drop_bps(self._first, ref),
+                drop_bps=self.watch.drop_bps(),
                 drift_t=stats.drift_t,
                 drift_bps=stats.drift_bps,
-                fell="falling" in self.modes,
+                fell=self.watch.fell,
                 jump_share=stats.jump_share,
+                fell_steps=self.watch.fell_steps,
+                fall_restored=self.watch.restored,
+                front_load=urgency.front_load,
+                fall_sigmas=urgency.fall_sigmas,
+                fall_steps=urgency.fall_steps,
             ),
             ctx.market,
         )
         self.modes.append(action.mode)
+        if action.mode == "falling" and not self.watch.fell:
+            await self._record_fall(execution, now)
+        self.watch.mark(action.mode == "falling")
         if progress.open and self._keep(progress, action):
             await self._top_up(execution, progress, action)
             return StepResult(min(now + self.step_s, end))
@@ -101,6 +108,17 @@ class AdaptiveExecutor:
         )
         wait_s = ctx.guards.poll_interval_s if action.aggressive else self.step_s
         return StepResult(min(now + wait_s, end))
+
+    async def _restore(self, execution: Execution) -> None:
+        """Resume a fall called before a restart (persisted as a ``FALL_EVENT``)."""
+        events = await self._ctx.store.events_for(execution.id, FALL_EVENT)
+        if events:
+            self.watch.restore(Decimal(events[0]["first"]))
+
+    async def _record_fall(self, execution: Execution, now: float) -> None:
+        first = self.watch.first
+        data = {"at": repr(now), "first": str(first) if first is not None else ""}
+        await self._ctx.store.append_event(FALL_EVENT, execution.id, data)
 
     @staticmethod
     def _keep(progress: Progress, action: AdaptiveAction) -> bool:

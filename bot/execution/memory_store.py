@@ -124,6 +124,11 @@ class MemoryExecutionStore:
     ) -> None:
         self.events.append(StoredEvent(kind, execution_id, dict(data)))
 
+    async def events_for(self, execution_id: str, kind: str) -> list[dict[str, str]]:
+        return [
+            dict(e.data) for e in self.events if e.execution_id == execution_id and e.kind == kind
+        ]
+
 
 _SEQ = attrgetter("seq")
 _AT_TRADE = attrgetter("at", "trade_id")

@@ -3,38 +3,44 @@
 Nothing here does I/O or reads time; every input is an argument, so each function is
 property-tested on its own.
 
-Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds:
+Adaptive rule (``adaptive_step``), evaluated once per step of ``step_s`` seconds. Two
+schedules: ``linear(t) = allocated · t / horizon`` (TWAP's pace) and the urgency's
+``due(t) = allocated · f(t / horizon)``, the Almgren–Chriss trajectory with ``κT =
+front_load`` (``execution/urgency.py``; ``f(τ) ≥ τ``, equal at ``low``).
 
 1. ``final`` — when at most ``FINAL_STEPS`` steps are left, take the bids for everything left
    (down to the bound): completing inside the horizon beats saving a few bps.
-2. ``falling`` — when the price has fallen from the first sample by more than
-   ``FALL_SIGMAS`` standard deviations of its step-to-step changes over the steps elapsed
-   (``volatility_bps · √steps``), by more than half the spread, steadily (the t statistic of
-   the whole move below ``FALL_T``, and no single change more than ``MAX_JUMP_SHARE`` of
-   it: one jump is not a trend), sell on a short schedule: each step the rest over
-   ``FALL_STEPS`` steps, or more when more bids are above the mid less ``FALL_WAIT_STEPS``
-   steps of drift (what waiting would lose). Once seen, the fall mode holds while the t
-   statistic stays below ``FALL_T / 2`` (a schedule, not a dump: dumping everything at the
-   first sign cost more than it saved in the benchmark's trend). The price watched is the
-   best ask of everyone else (``others_best_ask``): the mid moves with our own sells and our
-   own resting asks. Its own step noise sets the fall threshold; the mid's sets the calm and
-   restless tests below (a resting ask is exposed to the mid's moves).
-3. ``behind`` — let ``due(t) = allocated * t / horizon`` be the TWAP pace. When what was sold
-   trails ``due(elapsed)`` by more than the tolerance, take the bids for the deficit
-   ``due(elapsed + step_s) - sold``. The tolerance is ``BEHIND_STEPS`` steps of pace, shrunk by
-   volatility: ``tolerance / (1 + volatility_bps / spread_bps)`` — when prices move more per
-   step than the spread we hope to earn, waiting is the expensive choice.
+2. ``falling`` — the fall detector (``_falling``) watches the best ask of everyone else
+   (``others_best_ask``: the mid moves with our own sells and our own resting asks, the
+   others' asks only with the market). A fall is called when that price has fallen from its
+   first reading by more than ``fall_sigmas`` standard deviations of its own step-to-step
+   changes over the steps elapsed (``volatility · √steps``), by more than half the spread,
+   steadily (the t statistic of the whole move below ``FALL_T``, and no single change more
+   than ``MAX_JUMP_SHARE`` of it: one jump is not a trend), and not before ``FALL_MIN_STEPS``
+   steps (the noise of two or three changes is not a measurement). Once called it holds while the
+   t statistic stays below ``FALL_T / 2``. The fall response sells the rest within
+   ``fall_steps`` steps of the first call (each step the rest over the steps still left of
+   those), or more when more bids are above the mid less ``FALL_WAIT_STEPS`` steps of drift
+   (what waiting would lose); never below the bound (the price floor). A fall called before
+   a restart stands after it (``fall_restored``, ``execution/fall.py``).
+3. ``behind`` — never behind the linear schedule: when what was sold is below
+   ``linear(elapsed + step_s)``, take the bids for that deficit now, so the sold share is at
+   or above ``linear(t)`` until the next step whatever the resting order does. And when
+   what was sold trails ``due(elapsed)`` by more than the tolerance, take the bids for the
+   deficit ``due(elapsed + step_s) - sold``. The tolerance is ``BEHIND_STEPS`` steps of pace,
+   shrunk by volatility: ``tolerance / (1 + volatility_bps / spread_bps)`` — when prices move
+   more per step than the spread we hope to earn, waiting is the expensive choice.
 4. ``tight`` — when the spread is at most one tick (nothing to earn by posting) and the bids
    above the bound cover the deficit, take the bids for the deficit. ``restless`` — the same
    when one step's volatility exceeds ``RESTLESS_RATIO`` (half) the spread: a resting ask
    is then a gamble on the next move more than an edge.
-5. ``passive`` — otherwise rest a limit one tick inside the best ask when the spread is wider
-   than two ticks (improve), at the best ask otherwise (join), never at or below the best bid
-   and never below the bound. Its size: everything left while the book is calm (the spread
-   over ``CALM_RATIO`` times the measured step volatility: a resting ask is an option given
-   to buyers, cheap while prices move little against the edge), else what the pace asks
-   ``LOOKAHEAD_STEPS`` steps ahead. Offering everything early sells more at the ask before
-   a fall.
+5. ``passive`` — otherwise (ahead of both schedules) rest a limit one tick inside the best
+   ask when the spread is wider than two ticks (improve), at the best ask otherwise (join),
+   never at or below the best bid and never below the bound. Its size: everything left
+   while the book is calm (the spread over ``CALM_RATIO`` times the measured step
+   volatility: a resting ask is an option given to buyers, cheap while prices move little
+   against the edge), else what ``due`` asks ``LOOKAHEAD_STEPS`` steps ahead. Offering
+   everything early sells more at the ask before a fall.
 
 In a thin, wide book TWAP pays half the spread plus impact on every slice; the adaptive rule
 earns the spread while it is on pace and pays it only for the part it is behind. The
@@ -50,6 +56,7 @@ from typing import Literal
 
 from bot.domain.market import Market, OrderBook
 from bot.domain.money import BPS, ZERO, quantize_down, quantize_price_up
+from bot.execution.urgency import scheduled_fraction
 
 FINAL_STEPS = 2
 BEHIND_STEPS = Decimal(2)
@@ -61,6 +68,7 @@ FALL_T = Decimal(-2)
 FALL_STEPS = 8
 FALL_WAIT_STEPS = 2
 MAX_JUMP_SHARE = Decimal("0.5")
+FALL_MIN_STEPS = 5  # no fall is called on fewer steps: their noise is not yet measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +223,19 @@ class AdaptiveInputs:
     fell: bool = False  # an earlier step of this execution found the mid falling
     jump_share: Decimal = ZERO  # the largest single fall as a share of the whole fall
     fall_volatility_bps: Decimal | None = None  # of the price watched for falls (None: same)
+    fell_steps: int = 0  # steps since the fall was first called (0: now or never)
+    fall_restored: bool = False  # a fall called before a restart, not yet re-measured
+    front_load: float = 0.0  # κT of the urgency's schedule (0: linear)
+    fall_sigmas: Decimal = FALL_SIGMAS
+    fall_steps: int = FALL_STEPS
 
 
-def _due(inputs: AdaptiveInputs, at_s: float) -> Decimal:
+def _due(inputs: AdaptiveInputs, at_s: float, front_load: float | None = None) -> Decimal:
+    """Return what the schedule asks to be sold by ``at_s`` (linear with ``front_load`` 0)."""
     if inputs.horizon_s <= 0:
         return inputs.allocated
-    frac = Decimal(str(min(1.0, max(0.0, at_s / inputs.horizon_s))))
-    return inputs.allocated * frac
+    kappa = inputs.front_load if front_load is None else front_load
+    return inputs.allocated * scheduled_fraction(kappa, at_s / inputs.horizon_s)
 
 
 def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> AdaptiveAction:
@@ -240,11 +254,16 @@ def adaptive_step(book: OrderBook, inputs: AdaptiveInputs, market: Market) -> Ad
         return take("final", remaining)
     spread_bps = book.spread_bps
     spread = spread_bps if spread_bps is not None and spread_bps > 0 else Decimal(1)
-    if _falling(inputs, spread) or (inputs.fell and inputs.drift_t < FALL_T / 2):
-        steps_left = max(1, int(time_left / step))
+    linear_deficit = min(remaining, _due(inputs, inputs.elapsed_s + step, 0.0) - inputs.sold)
+    holds = inputs.fell and (inputs.drift_t < FALL_T / 2 or inputs.fall_restored)
+    if holds or _falling(inputs, spread):
+        steps_left = max(1, min(int(time_left / step), inputs.fall_steps - inputs.fell_steps))
         worth = _worth_selling_now(book, inputs, market)
         cheap = bid_amount_above(book, worth) if worth is not None else remaining
-        return take("falling", min(remaining, max(remaining / min(steps_left, FALL_STEPS), cheap)))
+        wanted = max(remaining / steps_left, cheap, linear_deficit)
+        return take("falling", min(remaining, wanted))
+    if linear_deficit > 0:
+        return take("behind", max(linear_deficit, deficit))
     pace_step = inputs.allocated * Decimal(str(min(1.0, step / max(inputs.horizon_s, 1e-9))))
     tolerance = BEHIND_STEPS * pace_step / (1 + max(ZERO, inputs.volatility_bps) / spread)
     if _due(inputs, inputs.elapsed_s) - inputs.sold > tolerance and deficit > 0:
@@ -297,11 +316,14 @@ def _falling(inputs: AdaptiveInputs, spread_bps: Decimal) -> bool:
         return False
     if inputs.jump_share > MAX_JUMP_SHARE:  # one jump, not a steady fall
         return False
-    steps = Decimal(str(max(1.0, inputs.elapsed_s / max(inputs.step_s, 1e-9))))
+    steps_f = inputs.elapsed_s / max(inputs.step_s, 1e-9)
+    if steps_f < FALL_MIN_STEPS:
+        return False
+    steps = Decimal(str(steps_f))
     noise = (
         inputs.volatility_bps if inputs.fall_volatility_bps is None else inputs.fall_volatility_bps
     )
-    return inputs.drop_bps > FALL_SIGMAS * noise * steps.sqrt()
+    return inputs.drop_bps > inputs.fall_sigmas * noise * steps.sqrt()
 
 
 def limit_price(book: OrderBook, offset_bps: Decimal, bound: Decimal, market: Market) -> Decimal:

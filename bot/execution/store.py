@@ -157,6 +157,10 @@ class ExecutionStore(Protocol):
         """Append an audit event."""
         ...
 
+    async def events_for(self, execution_id: str, kind: str) -> list[dict[str, str]]:
+        """Return the data of the execution's events of ``kind``, oldest first."""
+        ...
+
 
 async def execution_totals(store: ExecutionStore, execution_id: str) -> FillTotals:
     """Return sold, proceeds and fees from the execution's recorded fills."""

@@ -30,9 +30,9 @@ class UrgencyProfile:
 
 
 PROFILES: dict[Urgency, UrgencyProfile] = {
-    Urgency.LOW: UrgencyProfile(0.0, Decimal(4), 8, Decimal(1)),
-    Urgency.MEDIUM: UrgencyProfile(2.0, Decimal(3), 4, Decimal(1)),
-    Urgency.HIGH: UrgencyProfile(6.0, Decimal(2), 2, Decimal("0.25")),
+    Urgency.LOW: UrgencyProfile(1.0, Decimal("4.5"), 8, Decimal(1)),
+    Urgency.MEDIUM: UrgencyProfile(2.0, Decimal("3.5"), 4, Decimal(1)),
+    Urgency.HIGH: UrgencyProfile(6.0, Decimal(3), 2, Decimal("0.25")),
 }
 
 

@@ -30,6 +30,7 @@ from bot.execution.planning import (
     passive_price,
     twap_schedule,
 )
+from bot.execution.urgency import scheduled_fraction
 from tests.execution.exec_helpers import make_book, make_market
 
 MARKET = make_market(amount_precision=4, price_precision=4, min_amount="0.01")
@@ -171,27 +172,32 @@ def _inputs(
     )
 
 
+def _urgent(inputs: AdaptiveInputs) -> AdaptiveInputs:
+    return replace(inputs, front_load=2.0)  # the medium schedule
+
+
 def test_adaptive_rests_passively_when_on_pace_in_a_wide_book() -> None:
     book = make_book([("1.0", "10")], [("1.02", "10")])
 
-    action = adaptive_step(book, _inputs("10", 100), MARKET)
+    # ahead of the line until the next step (15 due at 150 s): rest
+    action = adaptive_step(book, _inputs("16", 100), MARKET)
 
     assert action.mode == "passive"
     assert not action.aggressive
     assert action.price == Decimal("1.0199")
-    assert action.amount == Decimal(15)  # due at 250 s minus sold
+    assert action.amount == Decimal(9)  # due at 250 s minus sold
 
 
 def test_adaptive_offers_the_whole_rest_only_when_the_book_is_calm() -> None:
     book = make_book([("1.0", "10")], [("1.02", "10")])  # spread about 198 bps
 
-    calm = adaptive_step(book, _inputs("10", 100, vol="5"), MARKET)
-    restless = adaptive_step(book, _inputs("10", 100, vol="40"), MARKET)
-    unmeasured = adaptive_step(book, _inputs("10", 100), MARKET)
+    calm = adaptive_step(book, _inputs("16", 100, vol="5"), MARKET)
+    restless = adaptive_step(book, _inputs("16", 100, vol="40"), MARKET)
+    unmeasured = adaptive_step(book, _inputs("16", 100), MARKET)
 
-    assert (calm.mode, calm.amount) == ("passive", Decimal(90))  # everything left
-    assert (restless.mode, restless.amount) == ("passive", Decimal(15))  # the pace ahead
-    assert unmeasured.amount == Decimal(15)
+    assert (calm.mode, calm.amount) == ("passive", Decimal(84))  # everything left
+    assert (restless.mode, restless.amount) == ("passive", Decimal(9))  # the pace ahead
+    assert unmeasured.amount == Decimal(9)
 
 
 def test_adaptive_takes_the_bids_when_behind_and_at_the_end() -> None:
@@ -200,7 +206,7 @@ def test_adaptive_takes_the_bids_when_behind_and_at_the_end() -> None:
     behind = adaptive_step(book, _inputs("0", 300), MARKET)
     final = adaptive_step(book, _inputs("90", 950), MARKET)
     volatile = adaptive_step(book, _inputs("10", 200, vol="500"), MARKET)
-    calm = adaptive_step(book, _inputs("10", 200), MARKET)
+    calm = adaptive_step(book, _inputs("25", 200), MARKET)  # 25 due by the next step
 
     assert behind.mode == "behind"
     assert behind.amount == Decimal(35)
@@ -214,52 +220,63 @@ def test_adaptive_takes_the_bids_when_behind_and_at_the_end() -> None:
 def test_adaptive_crosses_a_one_tick_spread_for_the_deficit() -> None:
     book = make_book([("1.0000", "100")], [("1.0001", "10")])
 
-    action = adaptive_step(book, _inputs("5", 100), MARKET)
+    # on the line (15 due by the next step), behind the medium schedule's 27.06
+    action = adaptive_step(book, _urgent(_inputs("15", 100)), MARKET)
 
     assert action.mode == "tight"
-    assert action.amount == Decimal(10)
+    assert action.amount == 100 * scheduled_fraction(2.0, 0.15) - 15
 
 
 def test_adaptive_takes_the_pace_when_a_step_moves_more_than_the_spread() -> None:
     book = make_book([("1.0000", "100")], [("1.0010", "10")])  # spread about 10 bps
 
     # restless above half the spread: a resting ask is then more gamble than edge
-    restless = adaptive_step(book, _inputs("8", 100, vol="6"), MARKET)
-    steady = adaptive_step(book, _inputs("8", 100, vol="4"), MARKET)
+    restless = adaptive_step(book, _urgent(_inputs("15", 100, vol="6")), MARKET)
+    steady = adaptive_step(book, _urgent(_inputs("15", 100, vol="4")), MARKET)
+    behind_the_line = adaptive_step(book, _urgent(_inputs("8", 100, vol="4")), MARKET)
 
-    assert (restless.mode, restless.aggressive, restless.amount) == ("restless", True, Decimal(7))
+    assert (restless.mode, restless.aggressive) == ("restless", True)
+    assert restless.amount == 100 * scheduled_fraction(2.0, 0.15) - 15
     assert steady.mode == "passive"
+    assert (behind_the_line.mode, behind_the_line.aggressive) == ("behind", True)
 
 
 def test_adaptive_sells_everything_left_in_a_steady_fall_only() -> None:
     book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
 
-    # 4 steps in, 2 bps noise per step: a 30 bps steady fall is far outside 3·2·√4 = 12 bps
-    falling = adaptive_step(book, _inputs("20", 200, vol="2", drop="30", drift_t="-5"), MARKET)
-    one_jump = adaptive_step(book, _inputs("20", 200, vol="2", drop="30", drift_t="-1"), MARKET)
-    within_noise = adaptive_step(book, _inputs("20", 200, vol="2", drop="10", drift_t="-5"), MARKET)
+    # 5 steps in, 2 bps noise per step: a 30 bps steady fall is far outside 3·2·√5 = 13 bps
+    falling = adaptive_step(book, _inputs("30", 250, vol="2", drop="30", drift_t="-5"), MARKET)
+    one_jump = adaptive_step(book, _inputs("30", 250, vol="2", drop="30", drift_t="-1"), MARKET)
+    within_noise = adaptive_step(book, _inputs("30", 250, vol="2", drop="10", drift_t="-5"), MARKET)
+    too_soon = adaptive_step(book, _inputs("30", 200, vol="2", drop="30", drift_t="-5"), MARKET)
 
     assert falling.mode == "falling"
     assert falling.aggressive
-    assert falling.amount == Decimal(80)
+    assert falling.amount == Decimal(70)
     assert falling.price == Decimal("0.9990")
     assert one_jump.mode == "passive"
     assert within_noise.mode == "passive"
+    assert too_soon.mode == "passive"  # 4 steps: the noise is not measured yet
 
 
 def test_adaptive_in_a_fall_sells_on_a_short_schedule_and_the_bids_cheaper_than_waiting() -> None:
     book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
     fall = {"vol": "2", "drop": "30", "drift_t": "-5"}
 
-    # 16 steps left, 80 to sell: the schedule sells 80 / 8 = 10 per step; a bid is taken at
-    # once when it is above the mid less two steps of drift (what waiting would lose)
-    slow = adaptive_step(book, _inputs("20", 200, **fall, drift="-1"), MARKET)
-    fast = adaptive_step(book, _inputs("20", 200, **fall, drift="-3"), MARKET)
-    steep = adaptive_step(book, _inputs("20", 200, **fall, drift="-10"), MARKET)
+    # 70 to sell within 8 steps: 70 / 8 per step; a bid is taken at once when it is above
+    # the mid less two steps of drift (what waiting would lose)
+    slow = adaptive_step(book, _inputs("30", 250, **fall, drift="-1"), MARKET)
+    fast = adaptive_step(book, _inputs("30", 250, **fall, drift="-3"), MARKET)
+    steep = adaptive_step(book, _inputs("30", 250, **fall, drift="-10"), MARKET)
+    # 6 of the 8 steps gone since the fall was called: the rest over the 2 left
+    late = adaptive_step(
+        book, replace(_inputs("30", 250, **fall, drift="-1"), fell_steps=6), MARKET
+    )
 
-    assert (slow.mode, slow.amount, slow.price) == ("falling", Decimal(10), Decimal("1.0000"))
+    assert (slow.mode, slow.amount, slow.price) == ("falling", Decimal("8.75"), Decimal("1.0000"))
     assert (fast.amount, fast.price) == (Decimal(50), Decimal("1.0000"))  # 6 bps: 1.0000 only
-    assert (steep.amount, steep.price) == (Decimal(80), Decimal("0.9990"))  # all of the rest
+    assert (steep.amount, steep.price) == (Decimal(70), Decimal("0.9990"))  # all of the rest
+    assert late.amount == Decimal(35)
 
 
 def test_adaptive_keeps_selling_after_a_fall_while_the_mid_still_drifts_down() -> None:
@@ -274,16 +291,16 @@ def test_adaptive_keeps_selling_after_a_fall_while_the_mid_still_drifts_down() -
 
 
 def _fell_inputs(drift_t: str) -> AdaptiveInputs:
-    return replace(_inputs("20", 200, vol="2", drop="5", drift_t=drift_t), fell=True)
+    return replace(_inputs("30", 250, vol="2", drop="5", drift_t=drift_t), fell=True)
 
 
 def test_adaptive_does_not_take_one_jump_for_a_fall() -> None:
     book = make_book([("1.0000", "50"), ("0.9990", "100")], [("1.0005", "10")])
-    fall = _inputs("20", 200, vol="2", drop="30", drift_t="-5")
+    fall = _inputs("30", 250, vol="2", drop="30", drift_t="-5")
 
     steady = adaptive_step(book, replace(fall, jump_share=Decimal("0.4")), MARKET)
     jump = adaptive_step(book, replace(fall, jump_share=Decimal("0.9")), MARKET)
-    # the price watched for falls (the others' ask) has its own noise: 30 bps within 3·6·√4
+    # the price watched for falls (the others' ask) has its own noise: 30 bps within 3·6·√5
     noisy = adaptive_step(book, replace(fall, fall_volatility_bps=Decimal(6)), MARKET)
 
     assert steady.mode == "falling"
