@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.db.urls import mask_url, url_passwords
 from bot.domain.decisions import Limits, StrategyName, Urgency
+from bot.notify.events import DEFAULT_EVENTS, parse_kinds
+from bot.notify.urls import split_urls, url_secrets
 
 
 class LogFormat(StrEnum):
@@ -151,6 +153,34 @@ class Settings(BaseSettings):
     )
     resume_max_attempts: int = _env("SELLBOT_RESUME_MAX_ATTEMPTS", "8", default=8, ge=1, le=100)
     readyz_cache_s: float = _env("SELLBOT_READYZ_CACHE_S", "5", default=5.0, ge=0, le=300)
+    notify_urls: SecretStr | None = _env(
+        "SELLBOT_NOTIFY_URLS",
+        "tgram://bottoken/chatid,json://hooks.example.com/sellbot",
+        "Apprise URLs to push notifications to (comma list; they hold tokens: kept secret)",
+        default=None,
+    )
+    notify_events: Annotated[frozenset[str], NoDecode] = _env(
+        "SELLBOT_NOTIFY_EVENTS",
+        ",".join(sorted(DEFAULT_EVENTS)),
+        "which events to notify (comma list); daily is the summary",
+        default=frozenset(DEFAULT_EVENTS),
+    )
+    notify_daily_hour: int | None = _env(
+        "SELLBOT_NOTIFY_DAILY_HOUR",
+        "8",
+        "UTC hour of the daily summary; empty = none",
+        default=None,
+        ge=0,
+        le=23,
+    )
+    notify_blocked_after_min: float = _env(
+        "SELLBOT_NOTIFY_BLOCKED_AFTER_MIN",
+        "15",
+        "notify when the exchange has been blocked or unreachable this many minutes",
+        default=15.0,
+        ge=0,
+        le=1440,
+    )
     weight_value: Decimal = _env("SELLBOT_WEIGHT_VALUE", "0.4", default=Decimal("0.4"), ge=0)
     weight_liquidity: Decimal = _env(
         "SELLBOT_WEIGHT_LIQUIDITY", "0.3", default=Decimal("0.3"), ge=0
@@ -221,6 +251,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected market:price pairs, got {part!r}")
             floors[market.strip().lower()] = price.strip()
         return floors
+
+    @field_validator("notify_events", mode="before")
+    @classmethod
+    def _split_events(cls, value: object) -> object:
+        if value is None:  # `SELLBOT_NOTIFY_EVENTS=`: no event (the daily summary still runs)
+            return frozenset()
+        if isinstance(value, str):
+            value = [p.strip().lower() for p in value.split(",") if p.strip()]
+        if isinstance(value, list | set | frozenset | tuple):
+            return frozenset(str(k) for k in parse_kinds(str(v) for v in value))
+        return value
 
     @field_validator("force_strategy", mode="before")
     @classmethod
@@ -323,6 +364,9 @@ def secret_values(settings: Settings) -> list[str]:
         url = getattr(settings, name)
         if name.endswith("_url") and isinstance(url, str):
             values += url_passwords(url)
+    if settings.notify_urls is not None:
+        for url in split_urls(settings.notify_urls.get_secret_value()):
+            values += url_secrets(url)
     return values
 
 

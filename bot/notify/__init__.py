@@ -1,0 +1,1 @@
+"""Push notifications: events, the non-blocking notifier, the Apprise sink (imported lazily)."""
