@@ -4,8 +4,10 @@
 * ``oracle.py`` — Obizhaeva–Wang closed forms and the optimal schedule as a real executor.
 * ``runner.py`` — one case = (scenario, size, seed); the market is seeded by scenario and seed
   only, every strategy runs the daemon's ``ExecutionRunner`` on a fresh engine in virtual time.
-* ``report.py`` — rows (mean, stderr, p95, CVaR95, unsold, η, violations, regret), table, JSON,
-  PNG. ``targets.py`` — the issue's targets, measured. ``command.py`` — the CLI entry.
+* ``report.py`` — rows (mean, stderr, p95, CVaR95, unsold, η, violations, regret, urgency),
+  table, JSON. ``frontier.py`` — scenario weights, the urgency frontier, weighted regret.
+  ``verdict.py`` — the targets, measured. ``chart.py`` — matplotlib charts (optional extra).
+  ``progress.py`` — cases done, elapsed, remaining. ``command.py`` — the CLI entry.
 
 Unsold amounts are charged at what dumping them into the bids at the end would fetch; a
 remainder that cannot be sold at all (below the minimum notional) is charged at its full value

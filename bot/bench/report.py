@@ -1,4 +1,4 @@
-"""Aggregate case results into rows; render them as a table, JSON and a PNG bar chart.
+"""Aggregate case results into rows; render them as a table and JSON (charts: ``chart.py``).
 
 Costs are total implementation shortfall (unsold amount charged at dumping it at the end) in
 bps of the arrival value. ``eta = (IS_market − IS_strategy) / (IS_market − IS_oracle)`` with
@@ -15,15 +15,14 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from bot.bench.chart import bar_chart
 from bot.bench.oracle import cost_bps, optimal_cost
 from bot.bench.runner import STRATEGIES, CaseResult
 from bot.bench.scenarios import HORIZON_S, MID0, scenario
 
 MIN_ETA_GAP_BPS = 1.0
-CHOOSABLE = ("market", "limit", "twap", "iceberg", "adaptive")  # what the advisor can pick
+# what the advisor can pick (adaptive at each urgency)
+CHOOSABLE = ("market", "limit", "twap", "iceberg", "adaptive@low", "adaptive", "adaptive@high")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +42,7 @@ class Row:
     oracle_bps: float
     regret_bps: float | None = None
     chosen: str = ""
+    urgency: str = ""  # of the adaptive runs (the advisor's when it chose adaptive)
 
 
 def _mean(xs: Sequence[float]) -> float:
@@ -121,6 +121,7 @@ def _group_rows(name: str, size: str, group: list[CaseResult]) -> list[Row]:
         executed = [r.is_executed_bps for r in runs if r.is_executed_bps is not None]
         completed = [r.completion_s for r in runs if r.completion_s is not None]
         chosen = sorted({r.chosen for r in runs if r.chosen})
+        urgency = sorted({r.urgency for r in runs if r.urgency})
         rows.append(
             Row(
                 scenario=name,
@@ -138,6 +139,7 @@ def _group_rows(name: str, size: str, group: list[CaseResult]) -> list[Row]:
                 oracle_bps=round(bound, 3),
                 regret_bps=round(means[strategy] - best, 3) if strategy == "advisor" else None,
                 chosen="/".join(chosen),
+                urgency="/".join(urgency),
             )
         )
     return rows
@@ -188,8 +190,3 @@ def render_table(rows: Sequence[Row]) -> str:
     out.append("-|-".join("-" * w for w in widths))
     out.extend(" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines)
     return "\n".join(out)
-
-
-def write_png(rows: Sequence[Row], path: Path) -> None:
-    """Write the bar chart (``chart.bar_chart``) of ``rows`` to ``path``."""
-    path.write_bytes(bar_chart(rows, STRATEGIES))

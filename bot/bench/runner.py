@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -36,7 +36,7 @@ from bot.bench.scenarios import (
 )
 from bot.clock import VirtualClock
 from bot.domain.balances import BalanceScore, Classification, ScoreMetrics
-from bot.domain.decisions import Decision, Limits, StrategyName
+from bot.domain.decisions import Decision, Limits, StrategyName, Urgency
 from bot.domain.executions import Execution, ExecutionState
 from bot.domain.market import Market, OrderBook
 from bot.domain.money import BPS, ZERO
@@ -46,12 +46,31 @@ from bot.execution.memory_store import MemoryExecutionStore
 from bot.execution.port import ExecutorFactory
 from bot.execution.registry import EXECUTORS, SEEDED_BY_EXECUTION_ID, executor_view
 from bot.execution.runner import ExecutionRunner
+from bot.execution.urgency import longest_horizon_s
 from bot.prioritisation.scoring import bid_depths
 from bot.rand import make_rng
 from bot.sim.engine import MatchingEngine
 from bot.sim.exchange import SimExchange
 
-STRATEGIES = ("market", "limit", "twap", "iceberg", "adaptive", "optimal", "advisor")
+LIMITS = Limits(
+    max_slippage_bps=MAX_SLIPPAGE_BPS,
+    min_slices=1,
+    max_slices=30,
+    min_horizon_s=30,
+    max_horizon_s=HORIZON_S,
+)
+STRATEGIES = (
+    "market",
+    "limit",
+    "twap",
+    "iceberg",
+    "adaptive@low",
+    "adaptive",
+    "adaptive@high",
+    "optimal",
+    "advisor",
+)
+URGENT = "@"  # "adaptive@low": adaptive at that urgency; plain "adaptive" is medium
 BOT_KEY = "bench"
 FLOOR_FRAC = Decimal("0.97")  # a configured price floor 3% under the opening mid
 UNSELLABLE_BPS = 10_000.0  # a remainder below the minimums at the end is worth nothing
@@ -69,6 +88,7 @@ class RunResult:
     completion_s: float | None  # last fill after start, when everything sold
     violations: int
     chosen: str = ""  # the advisor's strategy
+    urgency: str = ""  # of an adaptive run (the advisor's too, when it chose adaptive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +112,16 @@ def guards_of(s: Scenario, market: Market) -> ExecutionGuards:
 
 
 def decision_of(strategy: str, s: Scenario) -> Decision:
-    """Return the fixed decision each baseline strategy runs with."""
+    """Return the fixed decision each baseline strategy runs with (an adaptive run's horizon
+    is the longest its urgency allows, as the guardrails would clamp it)."""
     offset = Decimal(repr(round(2 * s.half_spread_bps / 3, 2)))
-    kind = StrategyName.TWAP if strategy == "optimal" else StrategyName(strategy)
+    name, _, level = strategy.partition(URGENT)
+    kind = StrategyName.TWAP if name == "optimal" else StrategyName(name)
+    urgency = Urgency(level) if level else Urgency.MEDIUM
     return Decision(
         strategy=kind,
-        horizon_s=HORIZON_S,
+        horizon_s=longest_horizon_s(HORIZON_S, LIMITS.min_horizon_s, urgency),
+        urgency=urgency,
         slices=SLICES if kind is not StrategyName.MARKET else 1,
         limit_offset_bps=offset if kind in (StrategyName.LIMIT, StrategyName.ICEBERG) else ZERO,
         display_frac=Decimal("0.2"),
@@ -106,13 +130,11 @@ def decision_of(strategy: str, s: Scenario) -> Decision:
     )
 
 
-LIMITS = Limits(
-    max_slippage_bps=MAX_SLIPPAGE_BPS,
-    min_slices=1,
-    max_slices=30,
-    min_horizon_s=30,
-    max_horizon_s=HORIZON_S,
-)
+def run_name(decision: Decision) -> str:
+    """Return the bench's name for a decision's strategy ("adaptive@high" for an urgency)."""
+    if decision.strategy is StrategyName.ADAPTIVE and decision.urgency is not Urgency.MEDIUM:
+        return f"{decision.strategy}{URGENT}{decision.urgency}"
+    return str(decision.strategy)
 
 
 def advisor_decision(s: Scenario, amount: Decimal, book: OrderBook) -> Decision:
@@ -158,7 +180,7 @@ async def run_strategy(
         decision = decision_of(strategy, s)
     elif strategy == "advisor":
         decision = decision or advisor_decision(s, amount, engine.order_book(market.id, 200))
-        chosen = str(decision.strategy)
+        chosen = run_name(decision)
     else:
         decision = decision or decision_of(strategy, s)
     store = MemoryExecutionStore()
@@ -176,6 +198,8 @@ async def run_strategy(
     )
     done = await clock.run(runner.run(execution))
     result = _measure(engine, store, done, market, guards, strategy, chosen)
+    if decision.strategy is StrategyName.ADAPTIVE:
+        result = replace(result, urgency=str(decision.urgency))
     return result, engine
 
 
@@ -265,8 +289,8 @@ def _baseline_like(advice: Decision, s: Scenario) -> str | None:
     """Return the baseline whose run the advisor's decision repeats exactly, if one does:
     the same executor view (``registry.executor_view``) and no randomness from the
     execution id, whose name differs. Saves the advisor's run in the adaptive rows."""
-    chosen = str(advice.strategy)
-    if chosen in SEEDED_BY_EXECUTION_ID:
+    chosen = run_name(advice)
+    if str(advice.strategy) in SEEDED_BY_EXECUTION_ID:
         return None
     if executor_view(advice) != executor_view(decision_of(chosen, s)):
         return None
@@ -328,13 +352,27 @@ def all_cases(
     return out
 
 
-def run_all(cases: list[tuple[str, str, str, int]], *, workers: int = 2) -> list[CaseResult]:
-    """Run ``cases`` in ``workers`` processes; the result does not depend on the split."""
+def run_all(
+    cases: list[tuple[str, str, str, int]],
+    *,
+    workers: int = 2,
+    progress: Callable[[int], None] | None = None,
+) -> list[CaseResult]:
+    """Run ``cases`` in ``workers`` processes; the result does not depend on the split.
+    ``progress`` is told how many cases are done after each batch."""
+    report = progress or (lambda done: None)
     if workers <= 1 or len(cases) < 2:
-        return run_cases(cases)
+        results = run_cases(cases)
+        report(len(results))
+        return results
     chunks = [cases[i :: workers * CHUNKS_PER_WORKER] for i in range(workers * CHUNKS_PER_WORKER)]
+    results, done = [], 0
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_logs) as pool:
-        parts = list(pool.map(run_cases, [c for c in chunks if c]))
-    results = [r for part in parts for r in part]
+        futures = [pool.submit(run_cases, chunk) for chunk in chunks if chunk]
+        for future in as_completed(futures):
+            part = future.result()
+            results.extend(part)
+            done += len(part)
+            report(done)
     order = {c: i for i, c in enumerate((n, size, seed) for n, size, _, seed in cases)}
     return sorted(results, key=lambda r: order[(r.scenario, r.size, r.seed)])

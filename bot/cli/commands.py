@@ -50,6 +50,8 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
             seeds=args.seeds,
             json_path=args.json_path,
             plot_path=args.plot_path,
+            check=args.check,
+            weights=args.weights,
         )
     from bot.cli import ops
 

@@ -156,6 +156,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--plot", dest="plot_path", default=None, metavar="PATH", help="also write a PNG to PATH"
     )
+    bench.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    bench.add_argument(
+        "--weights",
+        default=None,
+        metavar="NAME=W,...",
+        help="scenario frequencies for the frontier and regret, e.g. crash=0.05",
+    )
     return p
 
 

@@ -1,63 +1,64 @@
-"""The ``--plot`` chart: a valid PNG whose bars go up for costs and down for gains."""
+"""The ``--plot`` charts: drawn with matplotlib when it is installed, a one-line hint when not."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
-from bot.bench.chart import BAR, GAP, LEFT, PALETTE, PLOT_H, TOP, bar_chart
+import pytest
 
-
-@dataclass(frozen=True)
-class _Row:
-    scenario: str
-    size: str
-    strategy: str
-    mean_bps: float
+from bot.bench.chart import COLUMNS, DPI, HINT, PANEL_IN, frontier_path, write_charts
+from bot.bench.command import run_bench
+from bot.bench.frontier import DEFAULT_WEIGHTS, frontier
+from bot.bench.report import Row
+from bot.bench.runner import STRATEGIES
 
 
-def _decode(png: bytes) -> list[list[tuple[int, int, int]]]:
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    pos, data, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + body)
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            data += body
-        pos += 12 + length
-    raw = zlib.decompress(data)
-    stride = 1 + 3 * width
-    rows = [raw[i * stride : (i + 1) * stride] for i in range(height)]
-    assert all(r[0] == 0 for r in rows)  # no filter
-    return [[tuple(r[1 + 3 * x : 4 + 3 * x]) for x in range(width)] for r in rows]  # type: ignore[misc]
+def _rows() -> list[Row]:
+    rows = []
+    for k, name in enumerate(("liquid", "thin", "crash", "wide", "trend")):
+        for size in ("0.1%", "1%", "10%"):
+            for j, strategy in enumerate(STRATEGIES):
+                cost = [-20.0, 5.0, 500.0][j % 3] + k
+                rows.append(Row(name, size, strategy, cost, 1.0, cost, cost, cost, 0.0, None,
+                                None, 0, 0.0))  # fmt: skip
+    return rows
 
 
-def test_bars_rise_for_costs_and_fall_for_gains() -> None:
-    rows = [_Row("thin", "1%", "a", 200.0), _Row("thin", "1%", "b", -100.0)]
+def test_the_charts_are_written_with_a_panel_per_scenario(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from PIL import Image
 
-    pixels = _decode(bar_chart(rows, ("a", "b")))
+    rows = _rows()
+    path = tmp_path / "bench.png"
 
-    # axis from -100 to 200 bps over PLOT_H rows: zero sits two thirds of the way down
-    zero = TOP + round(200 / 300 * (PLOT_H - 1))
-    x_a = LEFT + GAP // 2 + 1
-    x_b = x_a + BAR
-    assert pixels[zero - 20][x_a] == PALETTE[0]  # the cost goes up
-    assert pixels[zero + 20][x_a] != PALETTE[0]
-    assert pixels[zero + 20][x_b] == PALETTE[1]  # the gain goes down
-    assert pixels[zero - 20][x_b] != PALETTE[1]
-    assert len(pixels[0]) == LEFT + 2 * BAR + GAP + 4
+    line = write_charts(rows, frontier(rows, DEFAULT_WEIGHTS), path)
+
+    assert line.startswith(f"wrote {path} (5 panels")
+    with Image.open(path) as panels:
+        assert panels.size == (int(PANEL_IN[0] * COLUMNS * DPI), int((PANEL_IN[1] * 2 + 0.8) * DPI))
+        assert panels.info["Panels"] == "5"
+    with Image.open(frontier_path(path)) as front:
+        assert front.size == (600, 450)
+        assert front.info["Panels"] == "1"
 
 
-def test_a_bar_over_the_cap_is_cut_at_the_top() -> None:
-    rows = [_Row("crash", "10%", "a", 9_000.0), _Row("crash", "10%", "b", 50.0)]
+def test_without_matplotlib_the_bench_prints_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib: ImportError
+    rows = _rows()
+    path = tmp_path / "bench.png"
 
-    pixels = _decode(bar_chart(rows, ("a", "b")))
+    line = write_charts(rows, frontier(rows, DEFAULT_WEIGHTS), path)
 
-    x_a = LEFT + GAP // 2 + 1
-    assert pixels[TOP + 5][x_a] == PALETTE[0]  # reaches the 500 bps top of the plot
-    assert pixels[TOP - 3][x_a] != PALETTE[0]
+    assert line == HINT
+    assert "pip install 'sellbot[bench]'" in line
+    assert not path.exists()
+    out = tmp_path / "bench.json"
+    report = run_bench(seeds=1, scenarios=("dust",), sizes={"1.5x"}, workers=1,
+                       json_path=str(out), plot_path=str(path))  # fmt: skip
+    assert report.text.splitlines()[-1] == HINT
+    assert out.exists()

@@ -17,7 +17,8 @@ from bot.rand import make_rng
 from bot.sim.engine import MatchingEngine
 
 JSON_KEYS = {"scenario", "size", "strategy", "mean_bps", "stderr_bps", "p95_bps", "unsold_frac",
-             "eta", "guard_violations"}  # fmt: skip
+             "eta", "guard_violations", "cvar95_bps", "executed_bps", "completion_s",
+             "oracle_bps", "regret_bps", "chosen", "urgency"}  # fmt: skip
 
 
 async def _exogenous_after(strategy: str) -> list[tuple[float, str]]:
@@ -57,7 +58,7 @@ def test_quick_run_writes_a_row_per_strategy_without_guard_violations(tmp_path: 
     out = tmp_path / "bench.json"
     plot = tmp_path / "bench.png"
 
-    text = run_bench(
+    report = run_bench(
         seeds=2, scenarios=("wide", "dust"), sizes={"0.1%", "1.5x"}, workers=1,
         json_path=str(out), plot_path=str(plot),
     )  # fmt: skip
@@ -71,8 +72,15 @@ def test_quick_run_writes_a_row_per_strategy_without_guard_violations(tmp_path: 
         )
     assert all(set(r) >= JSON_KEYS for r in rows)
     assert all(r["guard_violations"] == 0 for r in rows)
-    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert "adaptive" in text.splitlines()[3]
+    urgency = {r["strategy"]: r["urgency"] for r in rows if r["scenario"] == "wide"}
+    assert (urgency["adaptive@low"], urgency["adaptive"], urgency["adaptive@high"]) == (
+        "low",
+        "medium",
+        "high",
+    )
+    assert urgency["twap"] == ""
+    assert "adaptive" in report.text.splitlines()[4]
+    assert "[pass] zero fills below the price floor / oversells: 0" in report.text
 
 
 def test_cases_with_one_advisor_view_get_one_advisor_decision() -> None:
