@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt typecheck pytest lock db-upgrade bench clean reliability audit
+.PHONY: help run test lint fmt typecheck pytest lock db-upgrade bench clean reliability audit container-check
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -59,6 +59,9 @@ reliability: $(STAMP)  ## faults (1,000 sales), cap, bad stream frames, bad book
 	$(BIN)/python -m bench.leadership --kills $(LEADER_KILLS) --database-url $(LEADER_DB) --out $(RELIABILITY_OUT)
 	$(BIN)/python -m bench.longrun --out $(RELIABILITY_OUT)
 	@echo; $(BIN)/python -m bench.reliability.report $(RELIABILITY_OUT)
+
+container-check:  ## build the image with podman and run it (root; needs podman runc debootstrap; minutes; not in CI)
+	scripts/container-check.sh
 
 AUDIT_VENV ?= build/audit-venv
 

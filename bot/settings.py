@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     def _lower_urgency(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _empty_is_console(cls, value: object) -> object:
+        # `SELLBOT_LOG_FORMAT=` (as in .env.example): console by hand; image and compose say json
+        return LogFormat.CONSOLE if value is None else value
+
     @field_validator("telegram_chat_ids", mode="before")
     @classmethod
     def _split_chat_ids(cls, value: object) -> object:
