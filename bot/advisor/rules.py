@@ -8,15 +8,23 @@ With F = book fraction (our value / bid depth within 5% of mid), S = spread in b
 | no order book                           | limit    | offset 0 (at the best bid), 15 min        |
 | value at the best bid < market minimum  | limit    | offset to the price that qualifies, 10 min|
 | F ≤ SMALL_FRACTION and S ≤ TIGHT_SPREAD | market   | one order now                             |
-| S > TIGHT_SPREAD and F ≤ MEDIUM_FRACTION| adaptive | 10 min: earn the spread from buyers       |
-| S > TIGHT_SPREAD                        | adaptive | slices by F, horizon by slices            |
+| S > TIGHT_SPREAD and F ≤ MEDIUM_FRACTION| adaptive | 10 min, urgency one below: earn the spread|
+| S > TIGHT_SPREAD                        | adaptive | slices by F, horizon by slices; one below |
 | F > LARGE_FRACTION                      | adaptive | 1 h: passive while on pace                |
+| σ ≤ HIGH_VOLATILITY                     | adaptive | slices by F, horizon by slices; one above |
 | otherwise                               | twap     | a slice per SLICE_FRACTION of F, 1 min    |
 
 Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves away). The
-urgency is the configured one (``SELLBOT_URGENCY``). The guardrails clamp everything into the
-configured limits. The slippage allowance is always the
-configured maximum: the executors' price floor does the protecting.
+urgency is the configured one (``SELLBOT_URGENCY``) except where a row says one level below
+(a wide spread: patience earns it) or above (a mid-size sale in a tight, calm book: there is
+little spread to earn and a fall costs more than selling fast). The guardrails clamp
+everything into the configured limits, urgency included. The slippage allowance is always
+the configured maximum: the executors' price floor does the protecting.
+
+The urgency shifts follow the benchmark's frontier (``docs/benchmark.md``): low urgency is
+the cheapest in the wide and thin books, and in the books that open like the liquid one
+(liquid, trend, crash look the same at the start) high urgency has the least regret at 1%
+and, weighted by the default scenario frequencies, at 10% of daily volume — in sample too.
 
 The spread and large rows choose ``adaptive`` because the execution-quality benchmark
 (``sellbot bench``) measured it cheaper there than ``limit``, ``twap`` and ``iceberg``, which
@@ -32,7 +40,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from bot.advisor.guardrails import clamp
 from bot.advisor.port import Advice, AdviceContext
-from bot.domain.decisions import Decision, Limits, StrategyName
+from bot.domain.decisions import Decision, Limits, StrategyName, Urgency
 
 SMALL_FRACTION = Decimal("0.02")
 MEDIUM_FRACTION = Decimal("0.10")
@@ -46,6 +54,7 @@ NO_BOOK_HORIZON_S = 900
 LARGE_HORIZON_S = 3600
 _BPS = Decimal("0.01")
 _FRAC = Decimal("0.0001")
+_LEVELS = (Urgency.LOW, Urgency.MEDIUM, Urgency.HIGH)
 
 
 class RuleAdvisor:
@@ -61,7 +70,7 @@ class RuleAdvisor:
 
     def decide(self, ctx: AdviceContext) -> Decision:
         """Return the clamped rule decision for ``ctx`` (pure)."""
-        decision = replace(_choose(ctx, self._limits), urgency=self._limits.urgency)
+        decision = _choose(ctx, self._limits)
         volatility = ctx.metrics.volatility_bps_per_hour
         if volatility is not None and volatility > HIGH_VOLATILITY:
             decision = replace(
@@ -82,7 +91,12 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             NO_BOOK_HORIZON_S,
             max_slippage_bps=slippage,
             reason="no order book: rest at the best bid",
+            urgency=limits.urgency,
         )
+    calm = ctx.metrics.volatility_bps_per_hour is None or (
+        ctx.metrics.volatility_bps_per_hour <= HIGH_VOLATILITY
+    )
+    urgency = limits.urgency
     qualifying = _qualifying_offset(ctx)
     if qualifying is not None:
         return Decision(
@@ -91,6 +105,7 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             limit_offset_bps=qualifying,
             max_slippage_bps=slippage,
             reason=f"below the minimum order value at the bid: rest {qualifying} bps above it",
+            urgency=urgency,
         )
     if fraction <= SMALL_FRACTION and spread <= TIGHT_SPREAD:
         return Decision(
@@ -98,6 +113,7 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             limits.min_horizon_s,
             max_slippage_bps=slippage,
             reason=f"small ({fraction} of 5% depth), tight spread {spread:.0f} bps",
+            urgency=urgency,
         )
     slices = _slices(fraction)
     if spread > TIGHT_SPREAD:
@@ -109,6 +125,7 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             limit_offset_bps=_offset(spread),
             max_slippage_bps=slippage,
             reason=f"spread {spread:.0f} bps, {fraction} of depth: rest inside it on pace",
+            urgency=shifted(urgency, -1),
         )
     if fraction > LARGE_FRACTION:
         return Decision(
@@ -117,6 +134,16 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             slices=slices,
             max_slippage_bps=slippage,
             reason=f"large: {fraction} of 5% depth, passive while on pace over an hour",
+            urgency=urgency,
+        )
+    if calm:
+        return Decision(
+            StrategyName.ADAPTIVE,
+            slices * SLICE_SECONDS,
+            slices=slices,
+            max_slippage_bps=slippage,
+            reason=f"{fraction} of 5% depth, tight spread {spread:.0f} bps: sell fast on pace",
+            urgency=shifted(urgency, +1),
         )
     return Decision(
         StrategyName.TWAP,
@@ -124,7 +151,13 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
         slices=slices,
         max_slippage_bps=slippage,
         reason=f"{fraction} of 5% depth: spread over {slices} slices",
+        urgency=urgency,
     )
+
+
+def shifted(urgency: Urgency, by: int) -> Urgency:
+    """Return the urgency ``by`` levels above (below, if negative), kept within low..high."""
+    return _LEVELS[max(0, min(len(_LEVELS) - 1, urgency.rank + by))]
 
 
 def _qualifying_offset(ctx: AdviceContext) -> Decimal | None:

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.bench.report import CHOOSABLE, Row
+from bot.bench.scenarios import advisor_view, scenario
 
 CALM = ("liquid", "thin", "wide", "volatile")
 ADVERSE = ("trend", "crash")
@@ -126,4 +127,37 @@ def weighted_regret(rows: Sequence[Row], weights: Mapping[str, float]) -> float:
         w = weights.get(name, 0.0)
         total += w * sum(regrets) / len(regrets)
         weight += w
+    return total / weight if weight > 0 else 0.0
+
+
+def regret_floor(rows: Sequence[Row], weights: Mapping[str, float]) -> float:
+    """Return the least weighted regret any advisor deciding at the start can reach.
+
+    Rows with one ``advisor_view`` (liquid, trend and crash open alike) get one decision; the
+    best there is the one choosable strategy whose weighted regret over the group is least.
+    """
+    regrets = row_regrets(rows)
+    grid: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        grid.setdefault((r.scenario, r.size), {})[r.strategy] = r.mean_bps
+    sizes: dict[str, int] = {}
+    for name, _ in regrets:
+        sizes[name] = sizes.get(name, 0) + 1
+    groups: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+    for name, size in regrets:
+        s = scenario(name)
+        groups.setdefault(advisor_view(s, dict(s.sizes())[size]), []).append((name, size))
+    total = 0.0
+    for keys in groups.values():
+
+        def cost(choice: str, keys: list[tuple[str, str]] = keys) -> float:
+            out = 0.0
+            for key in keys:
+                costs = grid[key]
+                best = min(costs[c] for c in (*CHOOSABLE, "advisor") if c in costs)
+                out += weights.get(key[0], 0.0) / sizes[key[0]] * (costs[choice] - best)
+            return out
+
+        total += min(cost(c) for c in CHOOSABLE if all(c in grid[k] for k in keys))
+    weight = sum(weights.get(name, 0.0) for name in sizes)
     return total / weight if weight > 0 else 0.0

@@ -6,7 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from bot.advisor.rules import RuleAdvisor
-from bot.domain.decisions import StrategyName
+from bot.domain.decisions import StrategyName, Urgency
 from tests.advisor.advisor_helpers import LIMITS, context
 
 RULES = RuleAdvisor(LIMITS)
@@ -48,23 +48,35 @@ def test_large_relative_to_depth_goes_adaptive_over_a_long_horizon() -> None:
     assert decision.horizon_s == min(3600, LIMITS.max_horizon_s)
 
 
-def test_medium_size_is_sliced_with_twap() -> None:
+def test_medium_size_in_a_tight_calm_book_sells_fast_adaptively() -> None:
     ctx = context(amount="1500", level_amount="1000")
 
     decision = RULES.decide(ctx)
 
-    assert decision.strategy is StrategyName.TWAP
+    assert decision.strategy is StrategyName.ADAPTIVE
+    assert decision.urgency is Urgency.HIGH  # one above the configured medium
     assert decision.slices == 4  # 0.077 of the 5% depth, one slice per 0.02
     assert decision.horizon_s == decision.slices * 60
 
 
-def test_high_volatility_shortens_the_horizon() -> None:
+def test_high_volatility_slices_with_twap_over_a_shorter_horizon() -> None:
     calm = RULES.decide(context(amount="1500", level_amount="1000", volatility="20"))
     wild = RULES.decide(context(amount="1500", level_amount="1000", volatility="400"))
 
-    assert wild.strategy is calm.strategy is StrategyName.TWAP
+    assert wild.strategy is StrategyName.TWAP
+    assert wild.urgency is Urgency.MEDIUM
     assert wild.horizon_s < calm.horizon_s
     assert "horizon halved" in wild.reason
+
+
+def test_urgency_shifts_stay_within_the_configured_bounds() -> None:
+    wide = context(amount="400", spread_bps="60")
+    tight = context(amount="1500", level_amount="1000")
+    low_only = RuleAdvisor(replace(LIMITS, urgency=Urgency.LOW, max_urgency=Urgency.LOW))
+
+    assert RULES.decide(wide).urgency is Urgency.LOW  # one below medium
+    assert low_only.decide(wide).urgency is Urgency.LOW
+    assert low_only.decide(tight).urgency is Urgency.LOW  # one above, clamped back
 
 
 def test_no_book_rests_at_the_best_bid() -> None:

@@ -97,7 +97,7 @@ def test_high_urgency_takes_at_most_a_quarter_of_the_longest_horizon() -> None:
 
 
 def test_the_rule_advisor_uses_the_configured_urgency() -> None:
-    ctx = context(amount="400", spread_bps="60")
+    ctx = context(amount="15000", level_amount="1000")  # large: no shift up or down
     for urgency in Urgency:
         decision = RuleAdvisor(replace(LIMITS, urgency=urgency)).decide(ctx)
         assert decision.urgency is urgency
