@@ -13,6 +13,7 @@ from bot.bench.frontier import (
     DEFAULT_WEIGHTS,
     Point,
     frontier,
+    regret_floor,
     row_regrets,
     weighted_regret,
     with_crash_weight,
@@ -165,3 +166,20 @@ def test_progress_rewrites_a_line_on_a_terminal_and_prints_tenths_otherwise() ->
     ]
     assert tty.getvalue().startswith("\rcases 5/10, elapsed 5 s, remaining ~5 s")
     assert tty.getvalue().endswith("\n")
+
+
+def test_the_regret_floor_gives_rows_that_open_alike_one_choice() -> None:
+    base = dict.fromkeys(CHOOSABLE, 100.0)
+    # liquid and crash open alike: waiting is best in liquid, dumping in the crash
+    rows = _rows(
+        {
+            ("liquid", "1%"): {**base, "adaptive": 0.0, "market": 4.0, "advisor": 0.0},
+            ("crash", "1%"): {**base, "adaptive": 400.0, "market": 8.0, "advisor": 400.0},
+            ("wide", "1%"): {**base, "adaptive@low": -30.0, "advisor": -30.0},
+        }
+    )
+    weights = {"liquid": 0.5, "crash": 0.25, "wide": 0.25}
+
+    # one choice for liquid and crash: market costs 0.5 · 4 (waiting would cost 0.25 · 392)
+    assert regret_floor(rows, weights) == pytest.approx(2.0)
+    assert weighted_regret(rows, weights) == pytest.approx(0.25 * 392.0)
