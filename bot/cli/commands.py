@@ -13,9 +13,26 @@ Handler = Callable[[Settings], Coroutine[Any, Any, int]]
 
 
 async def db_upgrade(settings: Settings) -> int:
+    import sys
+
+    from bot.clock import SystemClock
     from bot.db.migrate import upgrade
     from bot.db.urls import mask_url
+    from bot.db.wait import DatabaseUnavailable, wait_for_database
+    from bot.logs import configure_logging
+    from bot.settings import secret_values
 
+    # stdout says what was done; the wait's log lines go to stderr, secrets masked
+    configure_logging(
+        fmt=settings.log_format, level=settings.log_level, secrets=secret_values(settings)
+    )
+    try:
+        await wait_for_database(
+            settings.database_url, wait_s=settings.db_wait_s, clock=SystemClock()
+        )
+    except DatabaseUnavailable as e:
+        print(f"sellbot: {e}; nothing done", file=sys.stderr)
+        return 1
     await upgrade(settings.database_url)
     print(f"database {mask_url(settings.database_url)} is at the latest revision")
     return 0

@@ -115,12 +115,21 @@ async def test_sqlite_that_cannot_be_made_fails_at_once(
     assert "(1 try): FileExistsError" in str(info.value)  # its folder is a file
 
 
-def test_run_exits_1_with_one_line_when_the_database_never_comes() -> None:
+@pytest.mark.parametrize(
+    ("command", "prefix"),
+    [
+        (("run", "--simulate", "--once"), "sellbot: refusing to start: "),
+        (("db", "upgrade"), "sellbot: "),
+    ],
+)
+def test_a_command_exits_1_with_one_line_when_the_database_never_comes(
+    command: tuple[str, ...], prefix: str
+) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SELLBOT_", "SAFETRADE_"))}
     env = {**base, "DATABASE_URL": _closed_pg_url(), "SELLBOT_DB_WAIT_S": "1"}
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "--simulate", "--once"],
+        [sys.executable, "-m", "bot", *command],
         env=env,
         capture_output=True,
         text=True,
@@ -131,7 +140,7 @@ def test_run_exits_1_with_one_line_when_the_database_never_comes() -> None:
 
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("sellbot: refusing to start: database postgresql+asyncpg://sellbot:***")
+    assert last.startswith(prefix + "database postgresql+asyncpg://sellbot:***")
     assert re.search(r"\((1 try|\d+ tries over 1 s)\): ConnectionRefusedError", last), last
     assert "Traceback" not in result.stderr
     assert "database_unavailable" in result.stderr  # the wait was logged while it lasted
