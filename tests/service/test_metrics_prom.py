@@ -224,3 +224,25 @@ def test_prometheus_scrapes_the_bots_metrics_on_its_default_port() -> None:
     assert job["static_configs"][0]["targets"] == [
         f"bot:{Settings.model_fields['http_port'].default}"
     ]
+
+
+def test_the_monitoring_profile_starts_prometheus_and_grafana_on_the_deploy_files() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+
+    assert prometheus["image"].startswith("prom/prometheus:")
+    assert grafana["image"].startswith("grafana/grafana:")
+    assert prometheus["profiles"] == grafana["profiles"] == ["monitoring"]
+    assert not services["bot"].get("profiles")  # a plain `up` still starts only db and bot
+    mounts = [str(v).split(":")[0] for s in (prometheus, grafana) for v in s["volumes"]]
+    files = [m for m in mounts if m.startswith("./")]
+    assert "./deploy/prometheus.yml" in files
+    assert "./deploy/grafana-dashboard.json" in files
+    assert all((ROOT / f).is_file() for f in files)
+    datasource = yaml.safe_load((ROOT / "deploy" / "grafana" / "datasource.yml").read_text())
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((ROOT / "deploy" / "grafana" / "dashboards.yml").read_text())
+    (dashboard_mount,) = [v for v in grafana["volumes"] if "grafana-dashboard.json" in v]
+    target = dashboard_mount.split(":")[1]
+    assert target.rsplit("/", 1)[0] == provider["providers"][0]["options"]["path"]
