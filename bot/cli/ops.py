@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import reports
 from bot.clock import Clock, SystemClock
+from bot.db import reports
 from bot.db.engine import session_factory
 from bot.db.repositories import ControlRepository
 from bot.db.schema_check import DatabaseUnavailable, open_at_head

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli.reports import human_money, open_orders
 from bot.db.models import OrderRow
+from bot.db.reports import human_money, open_orders
 from bot.exchange.errors import ExchangeError, NotFound
 from bot.exchange.port import Exchange
 

@@ -1,7 +1,7 @@
 """What the Telegram commands read: the CLI's database views, sized for one chat message.
 
 Replies are Telegram HTML: tables go in ``<pre>`` blocks (monospace), everything is escaped.
-The one module of the channel that imports ``bot.cli.reports`` (an exception the
+The one module of the channel that imports ``bot.db.reports`` (an exception the
 import-linter contracts name).
 """
 
@@ -15,7 +15,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import reports
+from bot.db import reports
 from bot.db.models import BalanceSnapshotRow, DecisionRow
 from bot.db.repositories import ControlRepository
 from bot.domain.executions import ExecutionState

@@ -12,7 +12,7 @@ import pytest
 
 from bot import __version__
 from bot.cli.main import _parser, main
-from bot.cli.reports import Table
+from bot.db.reports import Table
 
 
 def _commands(

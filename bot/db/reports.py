@@ -187,7 +187,7 @@ def _seconds_since(now: datetime, at: datetime) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Heartbeat:
+class SeenDaemon:
     """One daemon's last heartbeat, ``age_s`` seconds old."""
 
     instance_id: str
@@ -218,7 +218,7 @@ class Leader:
     epoch: int
     renewed_age_s: float
     expires_in_s: float
-    heartbeat: Heartbeat | None
+    heartbeat: SeenDaemon | None
 
     @property
     def expired(self) -> bool:
@@ -251,13 +251,13 @@ class Presence:
     """Which daemons write to this database: the leader lease and every heartbeat."""
 
     leader: Leader | None
-    daemons: list[Heartbeat]  # newest first
+    daemons: list[SeenDaemon]  # newest first
 
     @property
-    def newest(self) -> Heartbeat | None:
+    def newest(self) -> SeenDaemon | None:
         return self.daemons[0] if self.daemons else None
 
-    def standbys(self, recent_s: float) -> list[Heartbeat]:
+    def standbys(self, recent_s: float) -> list[SeenDaemon]:
         return [d for d in self.daemons if d.role == "standby" and d.age_s <= recent_s]
 
 
@@ -280,7 +280,7 @@ async def presence(sessions: async_sessionmaker[AsyncSession], now: datetime) ->
             await session.execute(select(DaemonRow).order_by(DaemonRow.heartbeat_at.desc()))
         ).scalars()
         beats = [
-            Heartbeat(r.instance_id, r.role, r.host, r.pid, _seconds_since(now, r.heartbeat_at))
+            SeenDaemon(r.instance_id, r.role, r.host, r.pid, _seconds_since(now, r.heartbeat_at))
             for r in rows
         ]
     leader = None
