@@ -1,8 +1,7 @@
-"""What the Telegram commands read: the CLI's database views, sized for one chat message.
+"""What the Telegram commands read: the operator views of ``bot.db.reports`` (the same the CLI
+prints), sized for one chat message.
 
 Replies are Telegram HTML: tables go in ``<pre>`` blocks (monospace), everything is escaped.
-The one module of the channel that imports ``bot.db.reports`` (an exception the
-import-linter contracts name).
 """
 
 from __future__ import annotations
