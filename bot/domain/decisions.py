@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -57,9 +57,6 @@ class Decision:
     max_slippage_bps: Decimal = Decimal(100)
     reason: str = ""
     urgency: Urgency = Urgency.MEDIUM
-
-    def with_(self, **changes: object) -> Decision:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
