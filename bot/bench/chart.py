@@ -75,9 +75,10 @@ def _scenario_panels(figure: Any, rows: Sequence[Row]) -> Any:
     for ax in axes[len(scenarios) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=len(strategies), fontsize="small")
-    fig.suptitle("total shortfall per scenario (symlog axis)", y=0.995, fontsize="medium")
-    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.93))
+    fig.suptitle("total shortfall per scenario, bps (symlog axis)", y=0.995, fontsize="medium")
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965),
+               ncol=len(strategies), fontsize="small")  # fmt: skip
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.91))
     return fig
 
 
