@@ -11,15 +11,17 @@ With F = book fraction (our value / bid depth within 5% of mid), S = spread in b
 | S > TIGHT_SPREAD and F ≤ MEDIUM_FRACTION| adaptive | 10 min, urgency one below: earn the spread|
 | S > TIGHT_SPREAD                        | adaptive | slices by F, horizon by slices; one below |
 | F > LARGE_FRACTION                      | adaptive | 1 h: passive while on pace                |
-| σ ≤ HIGH_VOLATILITY                     | adaptive | slices by F, horizon by slices; one above |
+| σ ≤ HIGH_VOLATILITY (room for steps)    | adaptive | slices by F, horizon by slices; one above |
 | otherwise                               | twap     | a slice per SLICE_FRACTION of F, 1 min    |
 
 Then σ > HIGH_VOLATILITY halves the horizon (get out before the price moves away). The
 urgency is the configured one (``SELLBOT_URGENCY``) except where a row says one level below
 (a wide spread: patience earns it) or above (a mid-size sale in a tight, calm book: there is
-little spread to earn and a fall costs more than selling fast). The guardrails clamp
-everything into the configured limits, urgency included. The slippage allowance is always
-the configured maximum: the executors' price floor does the protecting.
+little spread to earn and a fall costs more than selling fast; only when that urgency's
+longest horizon leaves the schedule ``MIN_ADAPTIVE_HORIZON_S`` to work in, else TWAP as
+before). The guardrails clamp everything into the configured limits, urgency included. The
+slippage allowance is always the configured maximum: the executors' price floor does the
+protecting.
 
 The urgency shifts follow the benchmark's frontier (``docs/benchmark.md``): low urgency is
 the cheapest in the wide and thin books, and in the books that open like the liquid one
@@ -41,6 +43,7 @@ from decimal import ROUND_CEILING, Decimal
 from bot.advisor.guardrails import clamp
 from bot.advisor.port import Advice, AdviceContext
 from bot.domain.decisions import Decision, Limits, StrategyName, Urgency
+from bot.execution.urgency import longest_horizon_s
 
 SMALL_FRACTION = Decimal("0.02")
 MEDIUM_FRACTION = Decimal("0.10")
@@ -52,6 +55,7 @@ SLICE_SECONDS = 60
 LIMIT_HORIZON_S = 600
 NO_BOOK_HORIZON_S = 900
 LARGE_HORIZON_S = 3600
+MIN_ADAPTIVE_HORIZON_S = 60  # 30 steps of at least the 2 s order poll
 _BPS = Decimal("0.01")
 _FRAC = Decimal("0.0001")
 _LEVELS = (Urgency.LOW, Urgency.MEDIUM, Urgency.HIGH)
@@ -136,14 +140,17 @@ def _choose(ctx: AdviceContext, limits: Limits) -> Decision:
             reason=f"large: {fraction} of 5% depth, passive while on pace over an hour",
             urgency=urgency,
         )
-    if calm:
+    fast = shifted(urgency, +1)
+    if calm and longest_horizon_s(limits.max_horizon_s, limits.min_horizon_s, fast) >= (
+        MIN_ADAPTIVE_HORIZON_S
+    ):
         return Decision(
             StrategyName.ADAPTIVE,
             slices * SLICE_SECONDS,
             slices=slices,
             max_slippage_bps=slippage,
             reason=f"{fraction} of 5% depth, tight spread {spread:.0f} bps: sell fast on pace",
-            urgency=shifted(urgency, +1),
+            urgency=fast,
         )
     return Decision(
         StrategyName.TWAP,

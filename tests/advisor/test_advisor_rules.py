@@ -109,3 +109,12 @@ def test_a_sale_below_the_minimum_value_at_the_bid_rests_where_it_qualifies() ->
     price = small.metrics.best_bid * (1 + decision.limit_offset_bps / 10_000)
     assert small.amount * price >= ctx.market.min_value
     assert decision.limit_offset_bps < Decimal(20)  # just enough, still inside the spread
+
+
+def test_a_horizon_too_short_for_the_adaptive_schedule_keeps_twap() -> None:
+    short = RuleAdvisor(replace(LIMITS, min_horizon_s=3, max_horizon_s=8))
+
+    decision = short.decide(context(amount="1500", level_amount="1000"))
+
+    assert decision.strategy is StrategyName.TWAP
+    assert decision.urgency is Urgency.MEDIUM
