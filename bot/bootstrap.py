@@ -8,6 +8,7 @@ around it with the stream's order updates wired to the tracker.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from bot.db.repositories import (
     SnapshotRepository,
 )
 from bot.domain.balances import Balance
+from bot.domain.executions import Execution
 from bot.exchange.cached import CachedExchange
 from bot.exchange.errors import ExchangeError
 from bot.exchange.gate import GatedExchange
@@ -45,6 +47,9 @@ from bot.execution.runner import ExecutionRunner
 from bot.execution.supervisor import ExecutionSupervisor
 from bot.logs import get_logger
 from bot.metrics import Metrics, record_finished
+from bot.notify.events import parse_kinds
+from bot.notify.notifier import Notifier, NotifyPolicy, disabled
+from bot.notify.urls import split_urls
 from bot.prioritisation.marketdata import VolatilityCache
 from bot.prioritisation.scoring import ScoreWeights
 from bot.rand import make_rng
@@ -78,10 +83,12 @@ class App:
     ledger: DailyLedger
     weights: ScoreWeights
     volatility: VolatilityCache
+    notifier: Notifier
     metrics: Metrics = field(default_factory=Metrics)
     telegram: TelegramChannel | None = None  # the daemon starts and stops it
 
     async def close(self) -> None:
+        await self.notifier.close()  # sends what is queued, briefly
         close_advisor = getattr(self.advisor, "close", None)
         if callable(close_advisor):
             await close_advisor()
@@ -149,6 +156,34 @@ def build_telegram(
     )
 
 
+def finished_hook(metrics: Metrics, notifier: Notifier) -> Callable[[Execution], None]:
+    """Return the supervisor's hook for an ended sale: count it, notify it."""
+
+    def on_finish(execution: Execution) -> None:
+        record_finished(metrics, execution)
+        notifier.sale_ended(execution)
+
+    return on_finish
+
+
+def build_notifier(settings: Settings, clock: Clock) -> Notifier:
+    """Return the Apprise notifier for ``SELLBOT_NOTIFY_URLS``; a no-op one without URLs."""
+    secret = settings.notify_urls
+    urls = split_urls(secret.get_secret_value()) if secret is not None else []
+    if not urls:
+        return disabled(clock)
+    from bot.notify.apprise_sink import AppriseSink
+
+    policy = NotifyPolicy(
+        events=parse_kinds(settings.notify_events),
+        daily_hour=settings.notify_daily_hour,
+        blocked_after_s=settings.notify_blocked_after_min * 60,
+    )
+    return Notifier(
+        AppriseSink(urls), clock=clock, rng=make_rng(settings.seed, "notify"), policy=policy
+    )
+
+
 def build_app(
     settings: Settings,
     *,
@@ -156,6 +191,7 @@ def build_app(
     rng: random.Random,
     exchange: Exchange,
     advisor: Advisor | None = None,
+    notifier: Notifier | None = None,
     metrics: Metrics | None = None,
 ) -> App:
     """Wire the daemon's collaborators around ``exchange``."""
@@ -172,6 +208,9 @@ def build_app(
     )
     limiter = ConcurrencyLimiter(settings.max_concurrent_executions)
     metrics = metrics or Metrics()
+    notifier = notifier or build_notifier(settings, clock)
+    notifier.on_depth = lambda depth: metrics.notify_queue_depth.set(float(depth))
+    notifier.on_drop = lambda events: metrics.notify_dropped.inc(float(events))
     return App(
         settings=settings,
         clock=clock,
@@ -186,7 +225,7 @@ def build_app(
         supervisor=ExecutionSupervisor(
             limiter,
             runner.run,
-            on_finish=lambda e: record_finished(metrics, e),
+            on_finish=finished_hook(metrics, notifier),
             now=clock.monotonic,
         ),
         snapshots=SnapshotRepository(sessions),
@@ -196,6 +235,7 @@ def build_app(
         ledger=DailyLedger(sessions),
         weights=build_weights(settings),
         volatility=VolatilityCache(clock),
+        notifier=notifier,
         metrics=metrics,
         telegram=build_telegram(settings, sessions, clock),
     )

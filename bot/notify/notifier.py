@@ -149,8 +149,12 @@ class Notifier:
         left = self._queue.qsize() + self._inflight  # before the sender's cleanup runs
         sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)
+        while not self._queue.empty():  # dropped: what is left goes with the process
+            self._queue.get_nowait()
+            self._queue.task_done()
         if left:
             self._drop(left, "shutdown")
+        self._report_depth()
 
     # --- the sender ---------------------------------------------------------------------
 
@@ -173,6 +177,7 @@ class Notifier:
             while len(batch) < self.policy.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             self._inflight = len(batch)
+            self._report_depth()
             try:
                 await self._deliver(batch)
             finally:

@@ -16,6 +16,7 @@ from bot.domain.executions import Execution, ExecutionState
 from bot.domain.money import ZERO, quantize_down
 from bot.ids import new_cycle_id, new_execution_id
 from bot.logs import get_logger
+from bot.notify.events import cycle_summary, daily_cap_hit
 from bot.prioritisation.marketdata import build_snapshot
 from bot.prioritisation.scoring import MarketSnapshot, prioritise
 
@@ -64,6 +65,7 @@ async def run_prioritisation_cycle(app: App) -> CycleResult:
             sell=sum(1 for s in scores if s.classification is Classification.SELL),
         )
         await _start_sales(app, snapshot, scores, result)
+        app.notifier.publish(cycle_summary(result, scores, settings.quote_currency))
         app.metrics.cycles.inc(outcome="ok")
         log.info("cycle_done", started=len(result.started), skipped=len(result.skipped))
         return result
@@ -97,6 +99,7 @@ async def _allocate_and_queue(
             continue
         ctx = AdviceContext.from_snapshot(score, snapshot)
         allocated = _allocation(score, ctx, cap - committed)
+        app.notifier.publish(daily_cap_hit(score, allocated, committed, cap, app.clock.now()))
         capped = {"committed": str(committed), "cap": str(cap), "value": str(score.value_quote)}
         if allocated <= ZERO:
             result.skipped[score.currency] = "daily_cap"

@@ -24,6 +24,7 @@ from bot.exchange.forwarding import layer
 from bot.exchange.gate import GatedExchange
 from bot.exchange.streaming import stream_of
 from bot.logs import get_logger
+from bot.notify.events import daemon_started, daemon_stopped, leadership_lost
 from bot.service.cycle import run_prioritisation_cycle
 from bot.service.jobs import schedule_jobs
 from bot.service.leadership import Leadership, first_of, new_instance_id
@@ -153,6 +154,7 @@ class Daemon:
     async def _keep_lease(self) -> None:
         """Renew the lease; on losing it, stop at once (the gate already refuses orders)."""
         self.lease_lost = await self.leadership.keep()
+        self.app.notifier.publish(leadership_lost(self.lease_lost))
         self.request_stop("lease_lost")
 
     async def _run_once(self) -> None:
@@ -194,10 +196,13 @@ class Daemon:
             daily_reset=self._daily_reset,
             interval_s=settings.schedule_interval_s,
             track_every_s=max(1.0, settings.order_poll_interval_s),
+            watch=self.app.notifier.exchange,
         )
         self.scheduler.start()
         self.scheduler.modify_job("prioritise", next_run_time=self.app.clock.now())
         log.info("daemon_started", interval_s=settings.schedule_interval_s)
+        self.app.notifier.start()
+        self.app.notifier.publish(daemon_started(settings.schedule_interval_s, settings.dry_run))
         if self.app.telegram is not None:
             await self.app.telegram.start()
         await self.stop_event.wait()
@@ -229,6 +234,8 @@ class Daemon:
         await self._stop_leading()
         if self.ops is not None:
             await self.ops.stop()
+        if self.scheduler is not None:  # ran as a daemon (not --once)
+            self.app.notifier.publish(daemon_stopped(self.lease_lost))
         await self.app.close()
         log.info("daemon_stopped", lease_lost=self.lease_lost)
 

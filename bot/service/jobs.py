@@ -18,27 +18,36 @@ from bot.exchange.errors import ExchangeBlocked
 from bot.ids import new_cycle_id
 from bot.logs import get_logger
 from bot.metrics import Metrics
+from bot.notify.watch import ExchangeWatch
 
 log = get_logger("sellbot.jobs")
 
 Job = Callable[[], Awaitable[object]]
 
 
-def guarded(name: str, job: Job, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+def guarded(
+    name: str, job: Job, metrics: Metrics, watch: ExchangeWatch | None = None
+) -> Callable[[], Awaitable[None]]:
     """Wrap ``job`` so an exception is logged with context and counted, never propagated."""
 
     async def run() -> None:
         with structlog.contextvars.bound_contextvars(job=name, run_id=new_cycle_id()):
             try:
                 await job()
+                if watch is not None:
+                    watch.ok(name)
             except asyncio.CancelledError:
                 raise
             except ExchangeBlocked as e:
                 metrics.exchange_blocked.inc(job=name, reason=e.reason)
                 log.warning("exchange_blocked", reason=e.reason, status=e.status)
-            except Exception:  # the scheduler must outlive any one job
+                if watch is not None:
+                    watch.failed(name, e)
+            except Exception as e:  # the scheduler must outlive any one job
                 metrics.job_errors.inc(job=name)
                 log.exception("job_failed")
+                if watch is not None:  # an unreachable exchange counts as an outage
+                    watch.failed(name, e)
 
     return run
 
@@ -52,12 +61,13 @@ def schedule_jobs(
     refresh_markets: Job,
     daily_reset: Job,
     interval_s: int,
+    watch: ExchangeWatch | None = None,
     track_every_s: float,
 ) -> None:
     """Register the four jobs, each single-instance, coalescing, with a misfire grace."""
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True}
     scheduler.add_job(
-        guarded("prioritise", prioritise, metrics),
+        guarded("prioritise", prioritise, metrics, watch),
         "interval",
         seconds=interval_s,
         id="prioritise",
@@ -65,7 +75,7 @@ def schedule_jobs(
         **common,
     )
     scheduler.add_job(
-        guarded("track_orders", track_orders, metrics),
+        guarded("track_orders", track_orders, metrics, watch),
         "interval",
         seconds=track_every_s,
         id="track_orders",
@@ -73,7 +83,7 @@ def schedule_jobs(
         **common,
     )
     scheduler.add_job(
-        guarded("refresh_markets", refresh_markets, metrics),
+        guarded("refresh_markets", refresh_markets, metrics, watch),
         "interval",
         minutes=15,
         id="refresh_markets",
@@ -81,7 +91,7 @@ def schedule_jobs(
         **common,
     )
     scheduler.add_job(
-        guarded("daily_reset", daily_reset, metrics),
+        guarded("daily_reset", daily_reset, metrics, watch),
         "cron",
         hour=0,
         minute=0,

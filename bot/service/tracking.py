@@ -21,6 +21,7 @@ from bot.execution.store import ExecutionStore
 from bot.execution.supervisor import ExecutionSupervisor
 from bot.execution.vanished import recheck_vanished
 from bot.logs import get_logger
+from bot.notify.events import kill_switch
 
 log = get_logger("sellbot.tracking")
 
@@ -93,6 +94,7 @@ async def track_once(app: App, gate: GatedExchange) -> None:
     paused = await app.controls.is_paused()
     if paused != gate.paused:
         log.info("kill_switch", paused=paused)
+        app.notifier.publish(kill_switch(paused))
     gate.paused = paused
     app.metrics.paused.set(1.0 if paused else 0.0)
     await _cancel_requests(app)
