@@ -8,7 +8,8 @@ editing this file. Expectations by type:
 * out of range: every numeric bound and minimum length declared on the field;
 * empty: a required number, boolean, enum or literal is an error, and so is an empty
   required string (a database URL, a base URL, a model name); for an *optional* setting
-  (API keys, LLM base URL, forced strategy, price floors, excluded currencies, seed) empty means
+  (API keys, LLM base URL, forced strategy, price floors, excluded currencies, seed, log format,
+  notifications, Telegram) empty means
   "not set", which is how ``docker compose`` passes ``KEY=`` lines through.
 
 Each bad value must produce exactly one line naming the variable (``load_settings``), and
@@ -43,7 +44,14 @@ OPTIONAL_EMPTY_MEANS_UNSET = {
     "SELLBOT_PRICE_FLOORS",
     "SELLBOT_EXCLUDED_CURRENCIES",
     "SELLBOT_SEED",
+    "SELLBOT_LOG_FORMAT",  # console by hand; the image and compose say json
+    "SELLBOT_NOTIFY_URLS",
+    "SELLBOT_NOTIFY_EVENTS",  # no event (the daily summary still runs)
+    "SELLBOT_NOTIFY_DAILY_HOUR",
+    "SELLBOT_TELEGRAM_BOT_TOKEN",
+    "SELLBOT_TELEGRAM_CHAT_IDS",
 }
+EMPTY_MEANS_DEFAULT = {"SELLBOT_LOG_FORMAT"}  # not unset: the default (console)
 
 
 def _env_name(info: FieldInfo) -> str:
@@ -143,7 +151,10 @@ def test_empty_optional_setting_means_unset(clean_env: pytest.MonkeyPatch, env: 
     settings = load_settings(_env_file=None)
 
     field = next(n for n, i in Settings.model_fields.items() if _env_name(i) == env)
-    assert not getattr(settings, field)
+    if env in EMPTY_MEANS_DEFAULT:
+        assert getattr(settings, field) == Settings.model_fields[field].default
+    else:
+        assert not getattr(settings, field)
 
 
 def _cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
