@@ -73,7 +73,7 @@ lock:  ## regenerate the lock files from pyproject.toml (needs the package regis
 	rm -rf /tmp/sellbot-lock && $(PY) -m venv /tmp/sellbot-lock
 	/tmp/sellbot-lock/bin/pip install -q .
 	/tmp/sellbot-lock/bin/pip freeze --exclude sellbot > requirements.lock
-	/tmp/sellbot-lock/bin/pip install -q '.[dev]'
+	/tmp/sellbot-lock/bin/pip install -q '.[dev,bench]'
 	/tmp/sellbot-lock/bin/pip freeze --all --exclude sellbot --exclude pip --exclude setuptools > requirements-dev.lock
 
 clean:  ## remove the virtualenv and local data
