@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.clock import VirtualClock
 from bot.domain.decisions import StrategyName
 from bot.domain.executions import ExecutionState
-from bot.domain.orders import Order, OrderRequest
 from bot.exchange.errors import ExchangeBlocked
+from bot.exchange.forwarding import ForwardingExchange
 from bot.exchange.port import Exchange
 from tests.execution.exec_helpers import BOT_KEY, Desk, Runners, make_execution
 
+T = TypeVar("T")
 
-class BlockedUntil:
+
+class BlockedUntil(ForwardingExchange):
     """Answer every call with a challenge until virtual time ``until``; then pass through."""
 
     def __init__(self, inner: Exchange, clock: VirtualClock, until: float) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.clock = clock
         self.until = until
         self.refused = 0
@@ -27,20 +31,9 @@ class BlockedUntil:
             self.refused += 1
             raise ExchangeBlocked("Cloudflare challenge", status=403)
 
-    async def place_order(self, request: OrderRequest) -> Order:
+    async def _forward(self, name: str, call: Callable[[], Awaitable[T]]) -> T:
         self._check()
-        return await self.inner.place_order(request)
-
-    def __getattr__(self, name: str) -> object:
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-
-        async def call(*args: object, **kwargs: object) -> object:
-            self._check()
-            return await attr(*args, **kwargs)
-
-        return call
+        return await call()
 
 
 async def test_a_block_during_a_twap_is_waited_out_and_the_sale_completes(
@@ -49,7 +42,7 @@ async def test_a_block_during_a_twap_is_waited_out_and_the_sale_completes(
     desk.bid("1.0000", "100")
     desk.ask("1.0100", "100")
     blocked = BlockedUntil(desk.exchange, clock, clock.time() + 40)
-    runner = runners(exchange=blocked, seed=1)  # type: ignore[arg-type]
+    runner = runners(exchange=blocked, seed=1)
     execution = make_execution(
         "blk1", strategy=StrategyName.TWAP, allocated="10", horizon_s=120, slices=4
     )
