@@ -1,5 +1,6 @@
 """Crash campaign: SIGKILL a real ``sellbot run`` ``--kills`` times at seeded random moments,
 restart it each time, then lock the SQLite database for ``--outage-s`` in the middle of a run.
+Progress (kills done / total, elapsed, remaining) goes to stderr.
 
     python -m bench.crashes               # 50 kills + a 30 s database outage
     python -m bench.crashes --kills 10 --outage-s 10
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.reliability.crashes import crash_campaign, db_outage
+from bench.reliability.meter import on_stderr
 from bench.reliability.report import load, render, save
 
 CRASH_COVERS = (
@@ -32,10 +34,11 @@ OUTAGE_COVERS = (
 
 async def _crashes(args: argparse.Namespace, tmp: Path) -> None:
     started = time.perf_counter()
-    result = await crash_campaign(
-        kills=args.kills, db_url=f"sqlite+aiosqlite:///{tmp / 'crashes.db'}", workdir=tmp,
-        seed=args.seed,
-    )  # fmt: skip
+    with on_stderr(args.kills) as progress:
+        result = await crash_campaign(
+            kills=args.kills, db_url=f"sqlite+aiosqlite:///{tmp / 'crashes.db'}", workdir=tmp,
+            seed=args.seed, progress=progress,
+        )  # fmt: skip
     extra: dict[str, object] = {
         "processes SIGKILLed|50 (bench)": result.kills,
         "final `sellbot run --once` exit code|0": result.final_exit,

@@ -3,7 +3,8 @@
 In-process leg: ``--shards`` accounts of ``--markets`` markets, ``--rounds`` rounds each
 (every round sells every market once, strategies rotated), shards in worker processes.
 HTTP leg (``--http-sales``): the daemon over ``SafeTradeClient`` → ``SimServer`` with
-connection resets and WebSocket drops. Results go to ``--out`` and are printed as a table.
+connection resets and WebSocket drops. Results go to ``--out`` and are printed as a table;
+progress (sales done / total, elapsed, remaining) goes to stderr.
 
     python -m bench.faults                       # 5 x 20 markets x 10 rounds = 1,000 sales
     python -m bench.faults --shards 1 --rounds 2 # quick look
@@ -13,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import queue
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import reduce
 from pathlib import Path
 
 from bench.reliability.campaign import ShardResult, quiet_logs, run_shard_sync
 from bench.reliability.invariants import InvariantReport
+from bench.reliability.meter import Tick, on_stderr
 from bench.reliability.report import load, render, save
 
 IN_PROCESS_COVERS = (
@@ -32,12 +37,40 @@ IN_PROCESS_COVERS = (
 )
 
 
+def follow_rounds(
+    futures: Sequence[Future[ShardResult]], rounds_done: queue.Queue[int], progress: Tick
+) -> None:
+    """Tell ``progress`` the rounds done over all shards, as they end, until every shard has."""
+    done = 0
+    while not all(f.done() for f in futures) or not rounds_done.empty():
+        try:
+            rounds_done.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        done += 1
+        progress(done)
+
+
+def _run_shards(args: argparse.Namespace, progress: Tick) -> list[ShardResult]:
+    """Run the shards in worker processes; ``progress`` is told the rounds done over all."""
+    seeds = range(args.seed, args.seed + args.shards)
+    with (
+        multiprocessing.Manager() as manager,
+        ProcessPoolExecutor(max_workers=args.workers) as pool,
+    ):
+        rounds_done: queue.Queue[int] = manager.Queue()
+        futures = [
+            pool.submit(run_shard_sync, seed, args.markets, args.rounds, rounds_done)
+            for seed in seeds
+        ]
+        follow_rounds(futures, rounds_done, progress)
+        return [f.result() for f in futures]
+
+
 def _in_process(args: argparse.Namespace) -> tuple[InvariantReport, dict[str, object]]:
-    seeds = list(range(args.seed, args.seed + args.shards))
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        results: list[ShardResult] = list(
-            pool.map(run_shard_sync, seeds, [args.markets] * len(seeds), [args.rounds] * len(seeds))
-        )
+    markets = args.markets
+    with on_stderr(args.shards * args.rounds * markets) as progress:  # in sales
+        results = _run_shards(args, lambda rounds: progress(rounds * markets))
     report = reduce(InvariantReport.merge, (r.report for r in results))
     injected: dict[str, int] = {}
     for r in results:
@@ -75,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.http_sales:
         from bench.reliability.http_leg import HTTP_COVERS, run_http_leg
 
-        http_report, http_extra = asyncio.run(run_http_leg(args.http_sales, seed=args.seed))
+        with on_stderr(args.http_sales) as progress:
+            http_report, http_extra = asyncio.run(
+                run_http_leg(args.http_sales, seed=args.seed, progress=progress)
+            )
         save(
             args.out, "faults_http", title="faults (HTTP + WS)", covers=HTTP_COVERS,
             report=http_report, extra=http_extra,

@@ -3,7 +3,8 @@
     python -m bench.leadership --kills 20 --out build/reliability  # PG: TEST_DATABASE_URL
 
 Writes ``OUT/leadership.json``: takeover max/median, oversold, duplicates, orders sent by a
-daemon outside its own leadership term. Same as ``python -m bench.reliability.leader_leg``.
+daemon outside its own leadership term; progress (kills done / total, elapsed, remaining)
+goes to stderr. Same as ``python -m bench.reliability.leader_leg``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 python -m bench.longrun                 # 10,000 cycles, a sample every 500
 python -m bench.longrun --cycles 2000
+
+Progress (cycles done / total, elapsed, remaining in wall-clock seconds) goes to stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from bench.reliability.campaign import quiet_logs
 from bench.reliability.longrun import long_run
+from bench.reliability.meter import on_stderr
 from bench.reliability.report import load, render, save
 
 COVERS = (
@@ -36,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_logs()
     started = time.perf_counter()
-    r = asyncio.run(long_run(args.cycles, sample_every=args.sample_every, warmup=args.warmup))
+    with on_stderr(args.cycles) as progress:
+        r = asyncio.run(
+            long_run(
+                args.cycles, sample_every=args.sample_every, warmup=args.warmup, progress=progress
+            )
+        )
     kept = [s for s in r.samples if s.cycle >= r.warmup]
     extra: dict[str, object] = {
         "scheduler cycles (sales started)|10,000": f"{r.cycles} ({r.executions})",

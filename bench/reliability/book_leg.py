@@ -12,7 +12,8 @@ distorted: must be 0), ``fills_below_reference_bound`` and ``orders_below_refere
 started: must be 0). The simulator's real book is not pushed, so a low order still fills at
 the real bids here; the orders' prices show what a real push would have filled.
 
-``python -m bench.reliability.book_leg --out DIR`` writes ``DIR/books.json``.
+``python -m bench.reliability.book_leg --out DIR`` writes ``DIR/books.json``; progress (sales
+done / total, elapsed, remaining in wall-clock seconds) goes to stderr.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Literal
 import structlog
 
 from bench.reliability.campaign import _market as campaign_market
+from bench.reliability.meter import Tick, on_stderr, silent
 from bench.reliability.report import save
 from bot.clock import VirtualClock
 from bot.domain.decisions import Decision, StrategyName
@@ -131,8 +133,10 @@ class _Episodes:
             self.exchange.distortion = None
 
 
-async def run_book_leg(sales: int, *, seed: int = 1) -> dict[str, int]:
-    """Run ``sales`` sales under book episodes; return the leg's counters."""
+async def run_book_leg(sales: int, *, seed: int = 1, progress: Tick = silent) -> dict[str, int]:
+    """Run ``sales`` sales under book episodes; return the leg's counters.
+
+    ``progress`` is told how many sales are done after each."""
     clock = VirtualClock()
     market, params = _market()
     engine = MatchingEngine(clock, make_rng(seed, "book_leg.engine"))
@@ -168,6 +172,7 @@ async def run_book_leg(sales: int, *, seed: int = 1) -> dict[str, int]:
             fills, orders = await _below_bound(exchange, store, done, market, guards)
             below[0] += fills
             below[1] += orders
+            progress(i + 1)
 
     task = asyncio.ensure_future(episodes.run())
     try:
@@ -213,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    counters = asyncio.run(run_book_leg(args.sales, seed=args.seed))
+    with on_stderr(args.sales) as progress:
+        counters = asyncio.run(run_book_leg(args.sales, seed=args.seed, progress=progress))
     bad = ("orders_on_bad_books", "fills_below_reference_bound", "orders_below_reference_bound")
     ok = all(counters[k] == 0 for k in bad)
     extra: dict[str, object] = {

@@ -16,7 +16,9 @@ virtual clock, and the maintenance window. WebSocket drops need the HTTP leg
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import queue
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -27,6 +29,7 @@ from pathlib import Path
 import structlog
 
 from bench.reliability.invariants import InvariantReport, Window, check, read_db
+from bench.reliability.meter import Tick, silent
 from bench.reliability.stack import ReadRetrying
 from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
@@ -201,8 +204,9 @@ class Round:
 
 
 async def _rounds(
-    app: App, clock: VirtualClock, rounds: int, top_up: Callable[[int], None], rnd_: Round
-) -> None:
+    app: App, clock: VirtualClock, rounds: int, top_up: Callable[[int], None], rnd_: Round,
+    progress: Tick,
+) -> None:  # fmt: skip
     for rnd in range(rounds):
         strategy = STRATEGIES[rnd % len(STRATEGIES)]
         app.settings = app.settings.model_copy(update={"force_strategy": strategy})
@@ -217,13 +221,15 @@ async def _rounds(
         await app.supervisor.wait_all()
         rnd_.touched |= rnd_.plan.maintenance
         rnd_.count()
+        progress(rnd + 1)
 
 
 async def run_shard(
     seed: int, *, markets: int = 10, rounds: int = 5, rates: FaultRates | None = None,
-    workdir: Path | None = None,
+    workdir: Path | None = None, progress: Tick = silent,
 ) -> ShardResult:  # fmt: skip
-    """Run one shard and return its invariants (compared with faults switched off)."""
+    """Run one shard and return its invariants (compared with faults switched off);
+    ``progress`` is told how many rounds are done after each."""
     rates = rates or FaultRates()
     clock = VirtualClock()
     engine = MatchingEngine(clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"))
@@ -252,11 +258,8 @@ async def run_shard(
             )
             rounds_ = Round(engine, listed, plan, stats)
             db = DbActivity(app.engine)
-            await drive(
-                clock,
-                _rounds(app, clock, rounds, lambda r: _top_up(engine, listed, seed, r), rounds_),
-                db,
-            )
+            top_up = functools.partial(_top_up, engine, listed, seed)
+            await drive(clock, _rounds(app, clock, rounds, top_up, rounds_, progress), db)
             await drive(clock, closer, db)
             report = await _verdict(app, exchange, rounds_, [window] if rates.maintenance_s else [])
         finally:
@@ -288,7 +291,10 @@ def quiet_logs() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
 
-def run_shard_sync(seed: int, markets: int, rounds: int) -> ShardResult:
-    """Process-pool entry point."""
+def run_shard_sync(
+    seed: int, markets: int, rounds: int, rounds_done: queue.Queue[int] | None = None
+) -> ShardResult:
+    """Process-pool entry point; puts each round's number on ``rounds_done`` as it ends."""
     quiet_logs()
-    return asyncio.run(run_shard(seed, markets=markets, rounds=rounds))
+    progress = rounds_done.put if rounds_done is not None else silent
+    return asyncio.run(run_shard(seed, markets=markets, rounds=rounds, progress=progress))

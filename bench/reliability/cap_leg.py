@@ -8,6 +8,8 @@ every cycle (and once every sale has ended) it measures the committed value over
 run's executions: proceeds of finished ones plus max(proceeds, allocated value) of the rest.
 
 python -m bench.reliability.cap_leg --out build/reliability    # writes cap.json
+
+Progress (cycles done / total, elapsed, remaining in wall-clock seconds) goes to stderr.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy import select
 from bench.reliability.campaign import _market as campaign_market
 from bench.reliability.campaign import _settings as campaign_settings
 from bench.reliability.campaign import quiet_logs
+from bench.reliability.meter import Tick, on_stderr, silent
 from bench.reliability.report import save
 from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
@@ -186,8 +189,11 @@ async def run_cap_leg(
     seed: int = 1,
     strategy: StrategyName = StrategyName.TWAP,
     workdir: Path | None = None,
+    progress: Tick = silent,
 ) -> dict[str, Any]:
-    """Run the leg; return its figures (money as strings), ``exceeded`` 1 if the cap broke."""
+    """Run the leg; return its figures (money as strings), ``exceeded`` 1 if the cap broke.
+
+    ``progress`` is told how many cycles are done after each."""
     stats: Counter[str] = Counter()
     peaks: list[Committed] = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -202,6 +208,7 @@ async def run_cap_leg(
                 stats["skipped_daily_cap"] += list(result.skipped.values()).count("daily_cap")
                 peaks.append(await desk.committed())
                 await desk.wait(CYCLE_INTERVAL_S)
+                progress(i + 1)
             await desk.run(desk.app.supervisor.wait_all())
             peaks.append(await desk.committed())
             rows = await desk.rows()
@@ -260,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/reliability"))
     args = parser.parse_args(argv)
     quiet_logs()
-    figures = asyncio.run(run_cap_leg(args.cycles, seed=args.seed))
+    with on_stderr(args.cycles) as progress:
+        figures = asyncio.run(run_cap_leg(args.cycles, seed=args.seed, progress=progress))
     save(args.out, "cap", title="daily cap", covers=COVERS, extra=leg_extra(figures))
     sys.stdout.write(json.dumps(figures, indent=2) + "\n")
     return 1 if figures["exceeded"] else 0

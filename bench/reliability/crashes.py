@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench.reliability.campaign import _exchange_orders, _market
 from bench.reliability.invariants import InvariantReport, check, read_db
+from bench.reliability.meter import Tick, silent
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
@@ -138,9 +139,11 @@ async def _verdict(
 
 async def crash_campaign(
     *, kills: int, db_url: str, workdir: Path, seed: int = 1, markets: int = 3,
-    min_delay_s: float = 1.0, max_delay_s: float = 6.0,
+    min_delay_s: float = 1.0, max_delay_s: float = 6.0, progress: Tick = silent,
 ) -> CrashResult:  # fmt: skip
-    """Kill ``kills`` bot processes at seeded random moments; return the invariants."""
+    """Kill ``kills`` bot processes at seeded random moments; return the invariants.
+
+    ``progress`` is told how many processes have been killed after each kill."""
     clock = SystemClock()
     rng = make_rng(seed, "crashes")
     engine, listed = build_engine(clock, markets, seed)
@@ -152,6 +155,7 @@ async def crash_campaign(
             env = _env(db_url, server.base_url, STRATEGIES[i % len(STRATEGIES)], {})
             proc = await _spawn(env, workdir)
             await _kill_after(proc, clock, rng.uniform(min_delay_s, max_delay_s))
+            progress(i + 1)
         env = _env(db_url, server.base_url, StrategyName.MARKET, {})
         for _ in range(FINAL_RUNS):  # --once runs one cycle: resumed sales can hold a market
             final = await _spawn(env, workdir, "--once")

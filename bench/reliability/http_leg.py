@@ -18,6 +18,7 @@ from tempfile import TemporaryDirectory
 
 from bench.reliability.crashes import KEY, SECRET, _env, _spawn, _verdict, build_engine
 from bench.reliability.invariants import InvariantReport
+from bench.reliability.meter import Tick, silent
 from bot.clock import SystemClock
 from bot.db.migrate import upgrade
 from bot.domain.decisions import StrategyName
@@ -47,9 +48,11 @@ async def _drop_websockets(server: SimServer, clock: SystemClock, every_s: float
 
 async def run_http_leg(
     sales: int, *, seed: int = 1, markets: int = 3, sale_every_s: float = 4.0,
-    ws_drop_every_s: float = 3.0, max_latency_s: float = 0.3,
+    ws_drop_every_s: float = 3.0, max_latency_s: float = 0.3, progress: Tick = silent,
 ) -> tuple[InvariantReport, dict[str, object]]:  # fmt: skip
-    """Put ``sales`` balances up for sale under HTTP faults; return invariants and counters."""
+    """Put ``sales`` balances up for sale under HTTP faults; return invariants and counters.
+
+    ``progress`` is told how many balances are up for sale as each is put up."""
     clock = SystemClock()
     rng = make_rng(seed, "http_leg")
     engine, listed = build_engine(clock, markets, seed)
@@ -72,6 +75,7 @@ async def run_http_leg(
                     if put_up < sales and engine.balance(KEY, m.base).total < m.min_amount:
                         engine.deposit(KEY, m.base, Decimal(rng.randint(20, 80)))
                         put_up += 1
+                        progress(put_up)
                 await clock.sleep(sale_every_s)
             await clock.sleep(15.0)
             dropper.cancel()

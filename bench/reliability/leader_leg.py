@@ -10,6 +10,8 @@ outside its own leadership term (each process logs ``order_send`` with the clien
 simulator dates each order).
 
     python -m bench.reliability.leader_leg --kills 20 --out build/reliability
+
+Progress (kills done / total, elapsed, remaining) goes to stderr.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, build_engine, top_up
+from bench.reliability.meter import Tick, on_stderr, silent
 from bench.reliability.report import save
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
@@ -164,8 +167,11 @@ def _attribute(
 async def leader_leg(
     *, kills: int, db_url: str, workdir: Path, seed: int = 1, markets: int = 3,
     ttl_s: float = 3.0, min_delay_s: float = 2.0, max_delay_s: float = 8.0,
+    progress: Tick = silent,
 ) -> LeaderLegResult:  # fmt: skip
-    """Kill the leader ``kills`` times; return takeover times and the invariants."""
+    """Kill the leader ``kills`` times; return takeover times and the invariants.
+
+    ``progress`` is told how many leaders have been killed once each kill's standby is up."""
     clock = SystemClock()
     rng = make_rng(seed, "leader-leg")
     engine, listed = build_engine(clock, markets, seed)
@@ -204,6 +210,7 @@ async def leader_leg(
             running[new[0]].acquired_at = new[2]
             result.takeover_s.append(new[2] - victim.ended_at)
             await start(i + 2)
+            progress(i + 1)
         for bot in sorted(running.values(), key=lambda b: b.acquired_at is not None):
             bot.proc.send_signal(signal.SIGTERM)  # the standby first, then the leader
             await bot.proc.wait()
@@ -268,13 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(exist_ok=True)
     url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'leader.db'}"
 
-    async def go() -> LeaderLegResult:
+    async def go(progress: Tick) -> LeaderLegResult:
         return await leader_leg(
             kills=args.kills, db_url=await _fresh_database(url), workdir=workdir,
-            seed=args.seed, ttl_s=args.ttl_s,
+            seed=args.seed, ttl_s=args.ttl_s, progress=progress,
         )  # fmt: skip
 
-    result = asyncio.run(go())
+    with on_stderr(args.kills) as progress:  # kills done, on stderr
+        result = asyncio.run(go(progress))
     summary = result.summary()
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     sys.stdout.write(

@@ -24,6 +24,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.reliability.campaign import KEY, _market, _settings
+from bench.reliability.meter import Tick, silent
 from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
 from bot.bootstrap import App, build_app
@@ -135,7 +136,8 @@ def _top_up(engine: MatchingEngine, app: App) -> None:
 
 
 async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, scraper: MetricsScraper,
-                  *, interval_s: float, top_up_every: int, sample_every: int) -> None:  # fmt: skip
+                  *, interval_s: float, top_up_every: int, sample_every: int,
+                  progress: Tick) -> None:  # fmt: skip
     for i in range(result.cycles):
         if i % sample_every == 0:  # before the top-up: the previous sales have ended
             result.samples.append(await scraper.sample(i))
@@ -147,14 +149,16 @@ async def _cycles(app: App, engine: MatchingEngine, result: LongRunResult, scrap
         except ExchangeError:
             result.cycle_errors += 1
         await app.clock.sleep(interval_s)
+        progress(i + 1)
     await app.supervisor.wait_all()
     result.samples.append(await scraper.sample(result.cycles))
 
 
 async def long_run(
     cycles: int = 10_000, *, markets: int = 3, interval_s: float = 60.0, top_up_every: int = 20,
-    sample_every: int = 500, warmup: int = 2_000, seed: int = 1,
+    sample_every: int = 500, warmup: int = 2_000, seed: int = 1, progress: Tick = silent,
 ) -> LongRunResult:  # fmt: skip
+    """Run ``cycles`` scheduler cycles; ``progress`` is told how many are done after each."""
     clock = VirtualClock()
     engine = MatchingEngine(
         clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"),
@@ -176,7 +180,8 @@ async def long_run(
         await scraper.start()
         try:
             work = _cycles(app, engine, result, scraper, interval_s=interval_s,
-                           top_up_every=top_up_every, sample_every=sample_every)  # fmt: skip
+                           top_up_every=top_up_every, sample_every=sample_every,
+                           progress=progress)  # fmt: skip
             await drive(clock, work, activity)
         finally:
             await scraper.close()

@@ -8,7 +8,8 @@ stream serves after it has seen the bad frame and before the hold ends is stale 
 construction. Every book served, from the stream or REST, is checked for a price that is not
 finite and positive.
 
-``python -m bench.reliability.stream_leg --out DIR`` writes ``DIR/stream.json``.
+``python -m bench.reliability.stream_leg --out DIR`` writes ``DIR/stream.json``; progress
+(frames injected / total, elapsed, remaining) goes to stderr.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from bench.reliability.meter import Tick, on_stderr, silent
 from bench.reliability.report import save
 from bot.clock import Clock, SystemClock
 from bot.domain.market import OrderBook
@@ -153,8 +155,12 @@ async def _inject_one(
         tally.unrecovered += 1
 
 
-async def run_stream_leg(frames: int, *, seed: int = 1) -> dict[str, object]:
-    """Inject ``frames`` malformed frames; return the figures (bad and stale books must be 0)."""
+async def run_stream_leg(
+    frames: int, *, seed: int = 1, progress: Tick = silent
+) -> dict[str, object]:
+    """Inject ``frames`` malformed frames; return the figures (bad and stale books must be 0).
+
+    ``progress`` is told how many frames are done (injected and recovered from) after each."""
     clock = SystemClock()
     rng = make_rng(seed, "stream_leg")
     engine, credentials = build_demo_engine(clock, seed)
@@ -177,9 +183,10 @@ async def run_stream_leg(frames: int, *, seed: int = 1) -> dict[str, object]:
         ]
         try:
             await _until(clock, lambda: stream.book(MARKET) is not None, 10.0)
-            for _ in range(frames):
+            for i in range(frames):
                 await clock.sleep(rng.uniform(0, 0.3))
                 await _inject_one(server, stream, clock, rng, tally)
+                progress(i + 1)
         finally:
             for task in workers:
                 task.cancel()
@@ -235,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     configure_logging(level="ERROR")  # each bad frame logs a warning by design
-    figures = asyncio.run(run_stream_leg(args.frames, seed=args.seed))
+    with on_stderr(args.frames) as progress:
+        figures = asyncio.run(run_stream_leg(args.frames, seed=args.seed, progress=progress))
     path = save_leg(args.out, figures)
     sys.stdout.write(json.dumps(figures, indent=2) + f"\nwritten {path}\n")
     return 0 if passed(figures) else 1
