@@ -77,6 +77,13 @@ def amount(value: Decimal) -> str:
     return text if text not in ("-0", "") else "0"
 
 
+def price(value: Decimal) -> str:
+    """Return a price to 8 significant digits, without an exponent."""
+    if not value:
+        return "0"
+    return amount(value.quantize(Decimal(1).scaleb(value.adjusted() - 7)))
+
+
 def quote_of(execution: Execution) -> str:
     market, base = execution.market, execution.currency
     return market[len(base) :] if market.startswith(base) and market != base else ""
@@ -134,7 +141,7 @@ def _sold(execution: Execution) -> str:
     )
     avg = execution.avg_price
     if avg is not None:
-        text += f", avg {amount(avg)}"
+        text += f", avg {price(avg)}"
     shortfall = execution.shortfall_bps
     if shortfall is not None:
         text += f", IS {shortfall:.1f} bps"

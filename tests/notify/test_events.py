@@ -119,6 +119,13 @@ def test_operational_events(event: ev.Event, kind: EventKind, level: Level, text
     assert "\n" not in event.text
 
 
+def test_prices_keep_eight_significant_digits() -> None:
+    assert ev.price(Decimal("3195.158066666666666666666667")) == "3195.1581"
+    assert ev.price(Decimal("0.000002123698493776830507324859996")) == "0.0000021236985"
+    assert ev.price(Decimal(29900)) == "29900"
+    assert ev.price(Decimal(0)) == "0"
+
+
 def test_event_names_are_checked() -> None:
     assert ev.parse_kinds(["cycle", "daily"]) == {EventKind.CYCLE, EventKind.DAILY}
     assert ev.parse_kinds(str(k) for k in ev.DEFAULT_EVENTS) == ev.DEFAULT_EVENTS
