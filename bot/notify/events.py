@@ -146,7 +146,7 @@ def _sold(execution: Execution) -> str:
     if shortfall is not None:
         text += f", IS {shortfall:.1f} bps"
     decision = execution.decision
-    return text + f", {decision.strategy} over {decision.horizon_s} s"
+    return text + f", {decision.strategy} over {decision.horizon_s} s, urgency {decision.urgency}"
 
 
 def sale_finished(execution: Execution) -> Event:

@@ -34,7 +34,7 @@ def test_sale_finished_says_sold_proceeds_average_shortfall_and_strategy() -> No
     )
     assert event.text == (
         "sold 0.5 btc on btcusdt for 14,950.00 usdt, avg 29900, IS 33.3 bps, "
-        "twap over 600 s (execution e1a2b3c4d5e6)"
+        "twap over 600 s, urgency medium (execution e1a2b3c4d5e6)"
     )
 
 
