@@ -28,7 +28,7 @@ test: $(STAMP)  ## lint, type-check and run the whole test suite
 	$(BIN)/ruff check bot tests bench migrations
 	$(BIN)/mypy bot tests bench
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 fmt: $(STAMP)  ## format the code
 	$(BIN)/ruff format bot tests bench migrations
