@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
-    PlainValidator,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -32,80 +28,22 @@ from bot.domain.money import ZERO
 from bot.domain.orders import Fill, Order, OrderState, OrderType, Side
 from bot.exchange.errors import MalformedResponse
 from bot.exchange.safetrade import endpoints as ep
+from bot.exchange.safetrade.wire_types import (
+    ShortText,
+    Text,
+    WireDecimal,
+    WireId,
+    WireModel,
+    WireTime,
+    alias,
+    alias_default,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-_MAX_TEXT = 128  # ids, currencies, states: anything longer is not SafeTrade talking
-_MAX_NUMBER_TEXT = 64
-_MAX_EXPONENT = 40  # |value| beyond 1e40 or finer than 1e-40 is not a price or an amount
 
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError("expected a decimal string")  # floats never reach here (parse_float)
-    if isinstance(value, str) and len(value) > _MAX_NUMBER_TEXT:
-        raise ValueError("number too long")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(value)
-    except InvalidOperation as e:
-        raise ValueError("not a number") from e
-    if not number.is_finite() or number < 0:
-        raise ValueError("not a finite non-negative number")
-    if number and abs(number.adjusted()) > _MAX_EXPONENT:
-        raise ValueError("number out of range")
-    return number
-
-
-def _ident(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("expected an id")
-    text = str(value)
-    if not text or len(text) > _MAX_TEXT:
-        raise ValueError("bad id length")
-    return text
-
-
-def _epoch(value: Decimal) -> datetime:
-    seconds = value / 1000 if value > Decimal(10) ** 11 else value  # ms when implausibly large
-    return datetime.fromtimestamp(float(seconds), UTC)  # time, not money: float is fine here
-
-
-def _timestamp(value: Any) -> datetime:
-    if isinstance(value, bool):
-        raise ValueError("expected a timestamp")
-    try:
-        if isinstance(value, int | Decimal):
-            return _epoch(Decimal(value))
-        if isinstance(value, str) and 0 < len(value) <= _MAX_NUMBER_TEXT:
-            if value.isdigit():
-                return _epoch(Decimal(value))
-            parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ArithmeticError, OverflowError, OSError) as e:
-        raise ValueError("timestamp out of range") from e
-    raise ValueError("expected a timestamp")
-
-
-WireDecimal = Annotated[Decimal, PlainValidator(_decimal)]
-WireId = Annotated[str, PlainValidator(_ident)]
-WireTime = Annotated[datetime, PlainValidator(_timestamp)]
-Text = Annotated[str, Field(min_length=1, max_length=_MAX_TEXT)]
-
-
-def _alias(names: tuple[str, ...]) -> Any:
-    return Field(validation_alias=AliasChoices(*names))
-
-
-def _alias_default(names: tuple[str, ...], default: Any) -> Any:
-    return Field(default=default, validation_alias=AliasChoices(*names))
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
-
-
-class MarketWire(_Wire):
+class MarketWire(WireModel):
     id: Text
     base_unit: Text
     quote_unit: Text
@@ -134,19 +72,19 @@ class MarketWire(_Wire):
         )
 
 
-class TickerBodyWire(_Wire):
+class TickerBodyWire(WireModel):
     last: WireDecimal
     high: WireDecimal | None = None
     low: WireDecimal | None = None
     open: WireDecimal | None = None
-    base_volume: WireDecimal = _alias_default(ep.TICKER_BASE_VOLUME_FIELDS, ZERO)
-    quote_volume: WireDecimal = _alias_default(ep.TICKER_QUOTE_VOLUME_FIELDS, ZERO)
-    best_bid: WireDecimal | None = _alias_default(ep.TICKER_BID_FIELDS, None)
-    best_ask: WireDecimal | None = _alias_default(ep.TICKER_ASK_FIELDS, None)
+    base_volume: WireDecimal = alias_default(ep.TICKER_BASE_VOLUME_FIELDS, ZERO)
+    quote_volume: WireDecimal = alias_default(ep.TICKER_QUOTE_VOLUME_FIELDS, ZERO)
+    best_bid: WireDecimal | None = alias_default(ep.TICKER_BID_FIELDS, None)
+    best_ask: WireDecimal | None = alias_default(ep.TICKER_ASK_FIELDS, None)
     at: WireTime | None = None
 
 
-class TickerWire(_Wire):
+class TickerWire(WireModel):
     """``{"at": ts, "ticker": {...}}`` (peatio, seed) or the flat body (``trade``)."""
 
     at: WireTime | None = None
@@ -175,11 +113,11 @@ class TickerWire(_Wire):
         )
 
 
-class BookLevelWire(_Wire):
+class BookLevelWire(WireModel):
     """An order object (``price``, ``remaining_volume``) or a ``["price", "amount"]`` pair."""
 
     price: WireDecimal
-    amount: WireDecimal = _alias(ep.BOOK_AMOUNT_FIELDS)
+    amount: WireDecimal = alias(ep.BOOK_AMOUNT_FIELDS)
 
     @model_validator(mode="before")
     @classmethod
@@ -191,7 +129,7 @@ class BookLevelWire(_Wire):
         return value
 
 
-class OrderBookWire(_Wire):
+class OrderBookWire(WireModel):
     asks: list[BookLevelWire]
     bids: list[BookLevelWire]
     sequence: Annotated[int, Field(ge=0, strict=True)] | None = None
@@ -212,29 +150,27 @@ class OrderBookWire(_Wire):
         )
 
 
-class BalanceWire(_Wire):
+class BalanceWire(WireModel):
     currency: Text
-    available: WireDecimal = _alias(ep.BALANCE_AVAILABLE_FIELDS)
+    available: WireDecimal = alias(ep.BALANCE_AVAILABLE_FIELDS)
     locked: WireDecimal = ZERO
 
     def to_domain(self) -> Balance:
         return Balance(currency=self.currency.lower(), available=self.available, locked=self.locked)
 
 
-class OrderWire(_Wire):
+class OrderWire(WireModel):
     id: WireId
     market: Text
     side: Side
-    ord_type: OrderType = _alias(ep.ORDER_TYPE_FIELDS)
+    ord_type: OrderType = alias(ep.ORDER_TYPE_FIELDS)
     state: Text
-    amount: WireDecimal = _alias(ep.ORDER_AMOUNT_FIELDS)
+    amount: WireDecimal = alias(ep.ORDER_AMOUNT_FIELDS)
     price: WireDecimal | None = None
     avg_price: WireDecimal | None = None
     remaining_volume: WireDecimal | None = None
-    filled: WireDecimal | None = _alias_default(ep.ORDER_FILLED_FIELDS, None)
-    client_id: Annotated[str, Field(max_length=_MAX_TEXT)] | None = _alias_default(
-        ep.ORDER_CLIENT_ID_FIELDS, None
-    )
+    filled: WireDecimal | None = alias_default(ep.ORDER_FILLED_FIELDS, None)
+    client_id: ShortText | None = alias_default(ep.ORDER_CLIENT_ID_FIELDS, None)
     created_at: WireTime
     updated_at: WireTime | None = None
 
@@ -269,16 +205,16 @@ class OrderWire(_Wire):
         )
 
 
-class FillWire(_Wire):
+class FillWire(WireModel):
     id: WireId
     order_id: WireId
     market: Text
     side: Side
     price: WireDecimal
     amount: WireDecimal
-    fee: WireDecimal = _alias_default(ep.FILL_FEE_FIELDS, ZERO)
-    fee_currency: Annotated[str, Field(max_length=_MAX_TEXT)] = ""
-    at: WireTime = _alias(ep.FILL_AT_FIELDS)
+    fee: WireDecimal = alias_default(ep.FILL_FEE_FIELDS, ZERO)
+    fee_currency: ShortText = ""
+    at: WireTime = alias(ep.FILL_AT_FIELDS)
 
     def to_domain(self) -> Fill:
         return Fill(
@@ -294,12 +230,12 @@ class FillWire(_Wire):
         )
 
 
-class PublicTradeWire(_Wire):
+class PublicTradeWire(WireModel):
     id: WireId
     price: WireDecimal
     amount: WireDecimal
-    taker_side: Side = _alias(("taker_type", "side"))
-    at: WireTime = _alias(ep.FILL_AT_FIELDS)
+    taker_side: Side = alias(("taker_type", "side"))
+    at: WireTime = alias(ep.FILL_AT_FIELDS)
     market: Text | None = None
 
     def to_domain(self, market: str) -> PublicTrade:
@@ -313,7 +249,7 @@ class PublicTradeWire(_Wire):
         )
 
 
-class CandleWire(_Wire):
+class CandleWire(WireModel):
     """``[ts, open, high, low, close, volume]``."""
 
     at: WireTime
