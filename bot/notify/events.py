@@ -133,11 +133,12 @@ def sale_ended(execution: Execution) -> Event | None:
     return None
 
 
-def _sold(execution: Execution) -> str:
-    quote = quote_of(execution)
+def _sold(execution: Execution, *, of_allocated: bool = False) -> str:
+    """Return what was sold, for how much, and how: one clause for a message."""
+    of = f" of {amount(execution.allocated)}" if of_allocated else ""
     text = (
-        f"sold {amount(execution.sold)} {execution.currency} on {execution.market} "
-        f"for {money(execution.proceeds)} {quote}"
+        f"sold {amount(execution.sold)}{of} {execution.currency} on {execution.market} "
+        f"for {money(execution.proceeds)} {quote_of(execution)}"
     )
     avg = execution.avg_price
     if avg is not None:
@@ -146,28 +147,20 @@ def _sold(execution: Execution) -> str:
     if shortfall is not None:
         text += f", IS {shortfall:.1f} bps"
     decision = execution.decision
-    return text + f", {decision.strategy} over {decision.horizon_s} s, urgency {decision.urgency}"
+    how = f"{decision.strategy} over {decision.horizon_s} s, urgency {decision.urgency}"
+    return f"{text}; {how} (execution {execution.id})"
 
 
 def sale_finished(execution: Execution) -> Event:
-    return Event(
-        EventKind.SALE_FINISHED,
-        Level.SUCCESS,
-        "sale finished",
-        f"{_sold(execution)} (execution {execution.id})",
-    )
+    return Event(EventKind.SALE_FINISHED, Level.SUCCESS, "sale finished", _sold(execution))
 
 
 def sale_failed(execution: Execution) -> Event:
     state = execution.state
-    level = Level.WARNING if state is ExecutionState.PARTIAL else Level.FAILURE
-    if state is ExecutionState.CANCELLED:
-        level = Level.WARNING
-    reason = execution.note or "no reason recorded"
-    text = (
-        f"sale {state} ({reason}): {_sold(execution)} of {amount(execution.allocated)} "
-        f"allocated (execution {execution.id})"
-    )
+    level = Level.FAILURE if state is ExecutionState.FAILED else Level.WARNING
+    unsold = f"{amount(execution.allocated - execution.sold)} {execution.currency} unsold"
+    reason = execution.note or (unsold if state is ExecutionState.PARTIAL else "no reason given")
+    text = f"sale {state} ({reason}): {_sold(execution, of_allocated=True)}"
     return Event(EventKind.SALE_FAILED, level, f"sale {state}", text)
 
 

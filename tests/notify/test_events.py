@@ -33,7 +33,7 @@ def test_sale_finished_says_sold_proceeds_average_shortfall_and_strategy() -> No
         "sale finished",
     )
     assert event.text == (
-        "sold 0.5 btc on btcusdt for 14,950.00 usdt, avg 29900, IS 33.3 bps, "
+        "sold 0.5 btc on btcusdt for 14,950.00 usdt, avg 29900, IS 33.3 bps; "
         "twap over 600 s, urgency medium (execution e1a2b3c4d5e6)"
     )
 
@@ -47,8 +47,13 @@ def test_partial_and_failed_sales_carry_their_reason() -> None:
         Level.WARNING,
         "sale partial",
     )
-    assert event.text.startswith("sale partial (horizon ended with 0.3 unsold): sold 0.2 btc")
-    assert "of 0.5 allocated" in event.text
+    assert event.text.startswith(
+        "sale partial (horizon ended with 0.3 unsold): sold 0.2 of 0.5 btc on btcusdt for 5,990.00"
+    )
+    assert event.text.endswith("; twap over 600 s, urgency medium (execution e1a2b3c4d5e6)")
+    no_note = ev.sale_ended(partial(""))
+    assert no_note is not None
+    assert no_note.text.startswith("sale partial (0.3 btc unsold): ")
 
     failed = ev.sale_ended(replace(partial("book one-sided"), state=ExecutionState.FAILED))
     assert failed is not None
