@@ -45,6 +45,16 @@ _PRICE_MEMOS: dict[int, dict[int, Decimal]] = {}  # tick → price, per precisio
 _TAILS: dict[tuple[object, ...], dict[tuple[int, int, int, int], list[BookLevel]]] = {}
 
 
+def _forget_levels(price_precision: int, amount_precision: int) -> None:
+    """Start the level memo of these precisions afresh, and the tails built from it: a tail
+    only costs its list while its levels are the memo's, but one kept past the memo holds
+    levels of its own (up to ``_TAILS_MAX`` tails of a book's depth each, tens of MB)."""
+    _LEVEL_MEMOS.get((price_precision, amount_precision), {}).clear()
+    for profile, tails in _TAILS.items():
+        if profile[:2] == (price_precision, amount_precision):
+            tails.clear()
+
+
 @lru_cache(maxsize=64)
 def _profile(
     d0_lots: float, alpha: float, levels: int
@@ -216,7 +226,7 @@ class MarketModel:
         step = self.params.level_ticks
         memo = self._level_memo
         if len(memo) > _MEMO_MAX:
-            memo.clear()
+            _forget_levels(self.params.price_precision, self.params.amount_precision)
         out: list[BookLevel] = []
         k, touch = bisect_right(cum, consumed), st.touch
         n = len(cum) if sign > 0 else min(len(cum), (touch - 1) // step + 1)  # ticks stay > 0
