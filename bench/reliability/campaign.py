@@ -34,7 +34,7 @@ from bench.reliability.stack import ReadRetrying
 from bench.reliability.vtime import DbActivity, drive
 from bot.advisor.rules import RuleAdvisor
 from bot.bootstrap import App, build_app
-from bot.clock import VirtualClock
+from bot.clock import Clock, VirtualClock
 from bot.db.migrate import upgrade
 from bot.domain.decisions import StrategyName
 from bot.domain.market import Market
@@ -224,6 +224,16 @@ async def _rounds(
         progress(rnd + 1)
 
 
+def build_engine(clock: Clock, markets: int, seed: int) -> tuple[MatchingEngine, list[Market]]:
+    engine = MatchingEngine(clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"))
+    listed = []
+    for i in range(markets):
+        market, params = _market(i)
+        engine.add_market(market, params, seed=f"{seed}/{i}")
+        listed.append(market)
+    return engine, listed
+
+
 async def run_shard(
     seed: int, *, markets: int = 10, rounds: int = 5, rates: FaultRates | None = None,
     workdir: Path | None = None, progress: Tick = silent,
@@ -232,12 +242,7 @@ async def run_shard(
     ``progress`` is told how many rounds are done after each."""
     rates = rates or FaultRates()
     clock = VirtualClock()
-    engine = MatchingEngine(clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"))
-    listed = []
-    for i in range(markets):
-        market, params = _market(i)
-        engine.add_market(market, params, seed=f"{seed}/{i}")
-        listed.append(market)
+    engine, listed = build_engine(clock, markets, seed)
     plan = rates.plan(f"faults/{seed}")
     exchange = SimExchange(engine, KEY, clock=clock, faults=plan)
     stack = CachedExchange(ReadRetrying(exchange, clock, make_rng(seed, "client")), clock)

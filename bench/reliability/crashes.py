@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from bench.reliability.campaign import _exchange_orders, _market
+from bench.reliability.campaign import _exchange_orders, build_engine
 from bench.reliability.invariants import InvariantReport, check, read_db
 from bench.reliability.meter import Tick, silent
 from bot.clock import SystemClock
@@ -87,18 +87,6 @@ def _env(
         "SELLBOT_FORCE_STRATEGY": str(strategy),
         **extra,
     }
-
-
-def build_engine(
-    clock: SystemClock, markets: int, seed: int
-) -> tuple[MatchingEngine, list[Market]]:
-    engine = MatchingEngine(clock, make_rng(seed, "sim.engine"), fee_rate=Decimal("0.002"))
-    listed = []
-    for i in range(markets):
-        market, params = _market(i)
-        engine.add_market(market, params, seed=f"{seed}/{i}")
-        listed.append(market)
-    return engine, listed
 
 
 def top_up(engine: MatchingEngine, markets: Sequence[Market], amount: Decimal) -> int:

@@ -16,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from bench.reliability.crashes import KEY, SECRET, _env, _spawn, _verdict, build_engine
+from bench.reliability.campaign import build_engine
+from bench.reliability.crashes import KEY, SECRET, _env, _spawn, _verdict
 from bench.reliability.invariants import InvariantReport
 from bench.reliability.meter import Tick, silent
 from bot.clock import SystemClock

@@ -34,7 +34,8 @@ from typing import IO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bench.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, build_engine, top_up
+from bench.reliability.campaign import build_engine
+from bench.reliability.crashes import FINAL_RUNS, KEY, SECRET, _env, _verdict, top_up
 from bench.reliability.meter import Tick, on_stderr, silent
 from bench.reliability.report import save
 from bot.clock import SystemClock

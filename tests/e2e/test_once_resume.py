@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.reliability.crashes import KEY, SECRET, _env, build_engine
+from bench.reliability.campaign import build_engine
+from bench.reliability.crashes import KEY, SECRET, _env
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.execution_store import SqlExecutionStore

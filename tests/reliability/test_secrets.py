@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bench.reliability.crashes import build_engine
+from bench.reliability.campaign import build_engine
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Base
