@@ -46,11 +46,9 @@ from bot.exchange.safetrade.profiles import (
     Family,
     Profile,
 )
-from bot.exchange.safetrade.routes import Router, Routes
+from bot.exchange.safetrade.routes import Params, Router, Routes
 from bot.exchange.safetrade.sent_orders import SentOrders
 from bot.exchange.safetrade.transport import Transport, TransportError, TransportSwitch
-
-Params = Mapping[str, str | int]
 
 log = structlog.get_logger()
 
